@@ -18,7 +18,8 @@ CC         ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS       := libarchive libzstd libcap libseccomp libcrypto
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -O2 -g \
-	-DVSD_VERSION='"$(VERSION)"' -Isrc/lib -MMD -MP
+	-DVSD_VERSION='"$(VERSION)"' -DVSD_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-Isrc/lib -MMD -MP
 ifeq ($(DEVELOPER),1)
 BASE_CFLAGS += -Werror
 endif
@@ -90,7 +91,7 @@ build/tests/fuzz/replay.o: tests/fuzz/replay.c
 build/tests/fuzz_%-replay: build/tests/fuzz/fuzz_%.o build/tests/fuzz/replay.o build/libvs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check: check-unit check-fuzz check-integration
+check: check-unit check-fuzz lint-man check-integration
 
 check-unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
@@ -132,6 +133,7 @@ fuzz:
 
 lint-man:
 	@ls docs/*.[1-8] >/dev/null 2>&1 || exit 0; \
+	echo "== mandoc -Tlint docs/*.[1-8]"; \
 	mandoc -Tlint -Wwarning docs/*.[1-8]
 
 install: install-bin install-man install-conf
