@@ -53,7 +53,7 @@ STATIC_PROGS := vsinit rebootvs setrights listrights
 
 .PHONY: all check check-unit check-fuzz check-integration check-qemu bench \
 	demo deps install install-bin install-man install-conf uninstall \
-	clean fuzz lint-man
+	clean fuzz lint-man deb
 all: $(PROG_BIN)
 
 build/obj/%.o: src/%.c
@@ -149,6 +149,9 @@ install-conf:
 uninstall:
 	ci/install uninstall "$(DESTDIR)" "$(BINDIR)" "$(SBINDIR)" \
 		"$(LIBEXECDIR)" "$(MANDIR)" "$(SYSCONFDIR)" "$(PREFIX)"
+
+deb: all
+	ci/mkdeb build
 
 clean:
 	rm -rf build
