@@ -20,6 +20,11 @@
  * never contain spaces.  Lines are in path order; _load() refuses unsorted
  * or duplicate paths and names the offending line.
  *
+ * The skeleton manifest (state_root/state/skel/manifest) records the modes
+ * of the *source* system, write bits included: that is the mode a VS's own
+ * copy (and every VS directory) gets.  The skeleton's inodes themselves
+ * carry MODE & ~0222; vsdskel check accepts exactly that difference.
+ *
  * In memory an entry also carries st_dev/st_ino of the object it was built
  * from (0 after _load()): update uses them to tell a VS file that is still
  * the skeleton's inode from one the VS replaced.
