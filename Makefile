@@ -36,7 +36,7 @@ LIBS        = $(PKG_LIBS) -lpthread
 DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev \
 	libseccomp-dev libcmocka-dev libssl-dev rpm iproute2 util-linux \
 	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps \
-	psmisc file xz-utils cpio wrk
+	psmisc file xz-utils cpio wrk iputils-ping nftables
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c src/lib/priv/*.c))
 LIB_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC))
@@ -46,6 +46,9 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,build/tests/%,$(UNIT_SRC))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/tests/%-replay,$(FUZZ_SRC))
+# Test helpers: tests/helpers/<name>.c -> build/tests/<name> (not installed)
+HELPER_SRC := $(sort $(wildcard tests/helpers/*.c))
+HELPER_BIN := $(patsubst tests/helpers/%.c,build/tests/%,$(HELPER_SRC))
 
 # Programs that run inside a VS are linked statically: they must not
 # depend on whatever libc the VS's skeleton carries.
@@ -91,6 +94,10 @@ build/tests/fuzz/replay.o: tests/fuzz/replay.c
 build/tests/fuzz_%-replay: build/tests/fuzz/fuzz_%.o build/tests/fuzz/replay.o build/libvs.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+build/tests/%: tests/helpers/%.c build/libvs.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< build/libvs.a $(LIBS)
+
 check: check-unit check-fuzz lint-man check-integration
 
 check-unit: $(UNIT_BIN)
@@ -106,10 +113,10 @@ check-fuzz: $(FUZZ_BIN)
 	done; exit $$fail
 
 # T=NNN runs only the integration scripts whose names start with NNN.
-check-integration: all
+check-integration: all $(HELPER_BIN)
 	@tests/run-integration.sh $(T)
 
-check-qemu: all
+check-qemu: all $(HELPER_BIN)
 	ci/qemu
 
 bench: all
