@@ -1,0 +1,673 @@
+/* clone.c - plan and build a VS root: hard links to the skeleton, the
+ * VS's own directories, symlinks and per-VS copies (rules in clone.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+
+#include "buf.h"
+#include "clone.h"
+#include "xmem.h"
+#include "banned.h"
+
+#define CLONE_MAXDEPTH	256
+#define CLONE_MAXWORKERS	4
+
+enum kind { K_LINK, K_COPY, K_EMPTY, K_SYMLINK, K_SKIP };
+
+struct pent {
+	const char *name;
+	const char *target;	/* K_SYMLINK */
+	uint32_t dir;		/* index of the parent in plan->dirs */
+	uint32_t mode, uid, gid;
+	uint8_t kind;
+};
+
+struct pdir {
+	const char *name;	/* "" for the root */
+	const char *path;	/* "." for the root, else "usr/bin" */
+	uint32_t parent;
+	uint32_t mode, uid, gid;
+	uint8_t copy_all;	/* a copy pattern matched it or an ancestor */
+	size_t ent_first, ent_n;	/* range in plan->ents */
+	size_t sub_first, sub_n;	/* range in plan->subs */
+};
+
+/* Strings live in big blocks freed together. */
+struct arena {
+	char *cur;
+	size_t left;
+	char **blocks;
+	size_t n, alloc;
+};
+
+struct vs_clone_plan {
+	struct pdir *dirs;
+	size_t ndirs, adirs;
+	struct pent *ents;
+	size_t nents, aents;
+	uint32_t *subs;		/* child directory indices, grouped by parent */
+	char **pats;		/* copy patterns, no leading '/' */
+	size_t npats;
+	struct arena arena;
+	const char *source;
+	dev_t dev;
+};
+
+static char *
+arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p;
+
+	if (n + 1 > a->left) {
+		size_t sz = n + 1 > 65536 ? n + 1 : 65536;
+
+		xgrow(&a->blocks, sizeof(*a->blocks), a->n + 1, &a->alloc);
+		a->blocks[a->n++] = a->cur = xmalloc(sz);
+		a->left = sz;
+	}
+	p = a->cur;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	a->cur += n + 1;
+	a->left -= n + 1;
+	return p;
+}
+
+static void
+arena_release(struct arena *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->n; i++)
+		free(a->blocks[i]);
+	free(a->blocks);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+vs_clone_plan_free(struct vs_clone_plan *p)
+{
+	if (!p)
+		return;
+	free(p->dirs);
+	free(p->ents);
+	free(p->subs);
+	free(p->pats);
+	arena_release(&p->arena);
+	free(p);
+}
+
+const char *
+vs_clone_plan_source(const struct vs_clone_plan *p)
+{
+	return p->source;
+}
+
+/* ---- classification ---------------------------------------------------- */
+
+static int
+load_patterns(struct vs_clone_plan *p, const char *path, struct vs_err *err)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0, alloc = 0;
+	ssize_t n;
+
+	if (!path)
+		return 0;
+	f = fopen(path, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		return vs_err_sys(err, "cannot open '%s'", path);
+	}
+	while ((n = getline(&line, &cap, f)) >= 0) {
+		char *s = line, *e = line + n;
+
+		while (e > s && (e[-1] == '\n' || e[-1] == ' ' ||
+		    e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		while (s < e && *s == '/')
+			s++;
+		if (s == e || *s == '#')
+			continue;
+		xgrow(&p->pats, sizeof(*p->pats), p->npats + 1, &alloc);
+		p->pats[p->npats++] = arena_strndup(&p->arena, s,
+		    (size_t)(e - s));
+	}
+	free(line);
+	return 0;
+}
+
+static int
+pattern_match(const struct vs_clone_plan *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < p->npats; i++)
+		if (fnmatch(p->pats[i], path, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+lock_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return strcmp(name, "LOCK") == 0 || strcmp(name, "lock") == 0 ||
+	    (n > 5 && strcmp(name + n - 5, ".lock") == 0) ||
+	    (n > 4 && strcmp(name + n - 4, ".lck") == 0);
+}
+
+static uint8_t
+classify(const struct vs_clone_plan *p, const struct pdir *d,
+    const char *name, const char *path, mode_t mode, uid_t uid, gid_t gid,
+    off_t size)
+{
+	if (S_ISLNK(mode))
+		return K_SYMLINK;
+	if (!S_ISREG(mode))
+		return K_SKIP;
+	if (size == 0)
+		return K_EMPTY;
+	if ((mode & (S_ISUID | S_ISGID)) || !(mode & S_IROTH) || uid != 0 ||
+	    gid != 0 || d->copy_all || lock_name(name) ||
+	    pattern_match(p, path))
+		return K_COPY;
+	return K_LINK;
+}
+
+static uint32_t
+add_dir(struct vs_clone_plan *p, uint32_t parent, const char *name,
+    const char *path, const struct stat *st)
+{
+	struct pdir *d;
+
+	xgrow(&p->dirs, sizeof(*p->dirs), p->ndirs + 1, &p->adirs);
+	d = &p->dirs[p->ndirs];
+	memset(d, 0, sizeof(*d));
+	d->name = arena_strndup(&p->arena, name, strlen(name));
+	d->path = arena_strndup(&p->arena, path, strlen(path));
+	d->parent = parent;
+	d->mode = st->st_mode & 07777;
+	d->uid = st->st_uid;
+	d->gid = st->st_gid;
+	if (p->ndirs > 0)
+		d->copy_all = p->dirs[parent].copy_all ||
+		    pattern_match(p, path);
+	return (uint32_t)p->ndirs++;
+}
+
+static void
+add_ent(struct vs_clone_plan *p, uint32_t dir, const char *name,
+    const char *path, const struct stat *st, const char *target)
+{
+	struct pent *e;
+
+	xgrow(&p->ents, sizeof(*p->ents), p->nents + 1, &p->aents);
+	e = &p->ents[p->nents++];
+	e->name = arena_strndup(&p->arena, name, strlen(name));
+	e->target = target ? arena_strndup(&p->arena, target,
+	    strlen(target)) : NULL;
+	e->dir = dir;
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->kind = classify(p, &p->dirs[dir], name, path, st->st_mode,
+	    st->st_uid, st->st_gid, st->st_size);
+}
+
+/* ---- planning from a walk of the skeleton ------------------------------- */
+
+static int
+walk(struct vs_clone_plan *p, int dfd, uint32_t di, struct vs_buf *path,
+    int depth, struct vs_err *err)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t base = path->len;
+	int rc = 0;
+
+	if (depth > CLONE_MAXDEPTH)
+		return vs_err_set(err, ELOOP, "skeleton deeper than %d at '%s'",
+		    CLONE_MAXDEPTH, path->buf);
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return vs_err_sys(err, "cannot read skeleton '%s'", path->buf);
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+		const char *n = de->d_name;
+
+		if (n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])))
+			continue;
+		vs_buf_setlen(path, base);
+		if (base)
+			vs_buf_addch(path, '/');
+		vs_buf_adds(path, n);
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			rc = vs_err_sys(err, "cannot stat skeleton '%s'",
+			    path->buf);
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			uint32_t ci;
+			int cfd;
+
+			if (st.st_dev != p->dev)
+				continue;	/* a mount point: not ours */
+			ci = add_dir(p, di, n, path->buf, &st);
+			cfd = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (cfd < 0) {
+				rc = vs_err_sys(err, "cannot open skeleton "
+				    "'%s'", path->buf);
+				break;
+			}
+			rc = walk(p, cfd, ci, path, depth + 1, err);
+		} else if (S_ISLNK(st.st_mode)) {
+			char buf[4096];
+			ssize_t l = readlinkat(dirfd(d), n, buf,
+			    sizeof(buf) - 1);
+
+			if (l < 0) {
+				rc = vs_err_sys(err, "cannot read link "
+				    "'%s'", path->buf);
+				break;
+			}
+			buf[l] = '\0';
+			add_ent(p, di, n, path->buf, &st, buf);
+		} else {
+			add_ent(p, di, n, path->buf, &st, NULL);
+		}
+	}
+	if (rc == 0 && errno)
+		rc = vs_err_sys(err, "cannot read skeleton '%s'", path->buf);
+	vs_buf_setlen(path, base);
+	closedir(d);
+	return rc;
+}
+
+/* Group entries and child directories by parent (counting sort, keeps
+ * the order within a directory). */
+static void
+group(struct vs_clone_plan *p)
+{
+	size_t *cnt = xcalloc(p->ndirs + 1, sizeof(*cnt));
+	struct pent *ents = xmalloc((p->nents ? p->nents : 1) *
+	    sizeof(*ents));
+	size_t i, at;
+
+	for (i = 0; i < p->nents; i++)
+		cnt[p->ents[i].dir]++;
+	for (i = 0, at = 0; i < p->ndirs; i++) {
+		p->dirs[i].ent_first = at;
+		p->dirs[i].ent_n = 0;
+		at += cnt[i];
+	}
+	for (i = 0; i < p->nents; i++) {
+		struct pdir *d = &p->dirs[p->ents[i].dir];
+
+		ents[d->ent_first + d->ent_n++] = p->ents[i];
+	}
+	free(p->ents);
+	p->ents = ents;
+	p->aents = p->nents;
+
+	memset(cnt, 0, (p->ndirs + 1) * sizeof(*cnt));
+	for (i = 1; i < p->ndirs; i++)
+		cnt[p->dirs[i].parent]++;
+	for (i = 0, at = 0; i < p->ndirs; i++) {
+		p->dirs[i].sub_first = at;
+		p->dirs[i].sub_n = 0;
+		at += cnt[i];
+	}
+	p->subs = xmalloc((at ? at : 1) * sizeof(*p->subs));
+	for (i = 1; i < p->ndirs; i++) {
+		struct pdir *d = &p->dirs[p->dirs[i].parent];
+
+		p->subs[d->sub_first + d->sub_n++] = (uint32_t)i;
+	}
+	free(cnt);
+}
+
+int
+vs_clone_plan_new(int skelfd, const char *manifest_path,
+    const char *copy_path, struct vs_clone_plan **out, struct vs_err *err)
+{
+	struct vs_clone_plan *p = xcalloc(1, sizeof(*p));
+	struct vs_buf path = VS_BUF_INIT;
+	struct stat st;
+	int fd, rc;
+
+	(void)manifest_path;
+	if (load_patterns(p, copy_path, err) < 0)
+		goto fail;
+	if (fstat(skelfd, &st) < 0) {
+		vs_err_sys(err, "cannot stat the skeleton");
+		goto fail;
+	}
+	p->dev = st.st_dev;
+	add_dir(p, 0, "", ".", &st);
+	p->source = "walk";
+	fd = openat(skelfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		vs_err_sys(err, "cannot open the skeleton");
+		goto fail;
+	}
+	rc = walk(p, fd, 0, &path, 0, err);
+	vs_buf_release(&path);
+	if (rc < 0)
+		goto fail;
+	group(p);
+	*out = p;
+	return 0;
+fail:
+	vs_clone_plan_free(p);
+	return -1;
+}
+
+/* ---- execution ---------------------------------------------------------- */
+
+struct run {
+	const struct vs_clone_plan *p;
+	int skelfd, dstfd;
+	uid_t base, count;
+	mode_t umask;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	uint32_t *stack;
+	size_t nstack;
+	size_t busy;
+	int failed;
+	struct vs_err err;
+	struct vs_clone_stats stats;
+};
+
+static uid_t
+shift(const struct run *r, uint32_t id)
+{
+	return r->base + (id < r->count ? id : 0);
+}
+
+static int
+open_beneath(int root, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (uint64_t)(flags | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+}
+
+static int
+copy_data(int in, int out)
+{
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+
+		if (n == 0)
+			return 0;
+		if (n > 0)
+			continue;
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+		    errno != EOPNOTSUPP)
+			return -1;
+		break;
+	}
+	/* fall back to read/write (e.g. across filesystems on old kernels) */
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(in, buf, sizeof(buf)), off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return (int)n;
+		while (off < n) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return -1;
+			off += w;
+		}
+	}
+}
+
+static int
+make_copy(const struct run *r, int src, int dst, const struct pent *e,
+    const char *dpath, struct vs_err *err)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	mode_t mode = e->mode | S_IWUSR;
+
+	if (e->kind == K_COPY) {
+		in = openat(src, e->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY);
+		if (in < 0)
+			return vs_err_sys(err, "cannot open skeleton '%s/%s'",
+			    dpath, e->name);
+	}
+	out = openat(dst, e->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (out < 0)
+		return vs_err_sys(err, "cannot create '%s/%s'", dpath,
+		    e->name);
+	if (in >= 0 && copy_data(in, out) < 0)
+		return vs_err_sys(err, "cannot copy '%s/%s'", dpath, e->name);
+	/* chown before chmod: chown clears the set-id bits */
+	if (fchown(out, shift(r, e->uid), shift(r, e->gid)) < 0 ||
+	    fchmod(out, mode) < 0)
+		return vs_err_sys(err, "cannot set owner of '%s/%s'", dpath,
+		    e->name);
+	return 0;
+}
+
+static mode_t
+dir_mode(const struct pdir *d)
+{
+	mode_t m = d->mode | S_IWUSR;
+
+	if (m & S_ISVTX)
+		m |= S_IWGRP | S_IWOTH;	/* /tmp, /var/tmp */
+	return m;
+}
+
+/* Build directory di: its files, links and symlinks, and its
+ * subdirectories (created here, filled by whichever worker pops them). */
+static int
+do_dir(struct run *r, uint32_t di, struct vs_clone_stats *st,
+    struct vs_err *err)
+{
+	const struct vs_clone_plan *p = r->p;
+	const struct pdir *d = &p->dirs[di];
+	int src = r->skelfd, dst = r->dstfd, rc = -1;
+	size_t i;
+
+	if (di != 0) {
+		src = open_beneath(r->skelfd, d->path, O_PATH);
+		if (src < 0)
+			return vs_err_sys(err, "cannot open skeleton '%s'",
+			    d->path);
+		dst = open_beneath(r->dstfd, d->path, O_PATH);
+		if (dst < 0) {
+			vs_err_sys(err, "cannot open '%s'", d->path);
+			goto out;
+		}
+	}
+	for (i = 0; i < d->ent_n; i++) {
+		const struct pent *e = &p->ents[d->ent_first + i];
+
+		switch (e->kind) {
+		case K_LINK:
+			if (linkat(src, e->name, dst, e->name, 0) < 0) {
+				vs_err_sys(err, "cannot link '%s/%s'",
+				    d->path, e->name);
+				goto out;
+			}
+			st->linked++;
+			break;
+		case K_COPY:
+		case K_EMPTY:
+			if (make_copy(r, src, dst, e, d->path, err) < 0)
+				goto out;
+			st->copied++;
+			break;
+		case K_SYMLINK:
+			if (symlinkat(e->target, dst, e->name) < 0 ||
+			    fchownat(dst, e->name, shift(r, e->uid),
+			    shift(r, e->gid), AT_SYMLINK_NOFOLLOW) < 0) {
+				vs_err_sys(err, "cannot create symlink "
+				    "'%s/%s'", d->path, e->name);
+				goto out;
+			}
+			st->symlinks++;
+			break;
+		default:
+			st->skipped++;
+			break;
+		}
+	}
+	for (i = 0; i < d->sub_n; i++) {
+		const struct pdir *c = &p->dirs[p->subs[d->sub_first + i]];
+		mode_t m = dir_mode(c);
+
+		/* the new tree is private until renamed into place, so
+		 * these name-based calls cannot be raced */
+		if (mkdirat(dst, c->name, 0700) < 0 ||
+		    fchownat(dst, c->name, shift(r, c->uid), shift(r, c->gid),
+		    AT_SYMLINK_NOFOLLOW) < 0 ||
+		    fchmodat(dst, c->name, m, 0) < 0) {
+			vs_err_sys(err, "cannot create directory '%s'",
+			    c->path);
+			goto out;
+		}
+		st->dirs++;
+	}
+	rc = 0;
+out:
+	if (src != r->skelfd && src >= 0)
+		close(src);
+	if (dst != r->dstfd && dst >= 0)
+		close(dst);
+	return rc;
+}
+
+static void *
+worker(void *arg)
+{
+	struct run *r = arg;
+	struct vs_clone_stats st = { 0 };
+	struct vs_err err = VS_ERR_INIT;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		uint32_t di;
+		int rc;
+
+		while (!r->failed && r->nstack == 0 && r->busy > 0)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->failed || r->nstack == 0)
+			break;
+		di = r->stack[--r->nstack];
+		r->busy++;
+		pthread_mutex_unlock(&r->mu);
+
+		rc = do_dir(r, di, &st, &err);
+
+		pthread_mutex_lock(&r->mu);
+		r->busy--;
+		if (rc < 0 && !r->failed) {
+			r->failed = 1;
+			r->err = err;
+		} else if (rc == 0) {
+			const struct pdir *d = &r->p->dirs[di];
+
+			memcpy(r->stack + r->nstack, r->p->subs + d->sub_first,
+			    d->sub_n * sizeof(*r->stack));
+			r->nstack += d->sub_n;
+		}
+		pthread_cond_broadcast(&r->cv);
+	}
+	r->stats.dirs += st.dirs;
+	r->stats.linked += st.linked;
+	r->stats.copied += st.copied;
+	r->stats.symlinks += st.symlinks;
+	r->stats.skipped += st.skipped;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int
+vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
+    uid_t uid_base, uid_t uid_count, int workers,
+    struct vs_clone_stats *stats, struct vs_err *err)
+{
+	struct run r;
+	pthread_t tid[CLONE_MAXWORKERS];
+	int i, started = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.p = p;
+	r.skelfd = skelfd;
+	r.dstfd = dstfd;
+	r.base = uid_base;
+	r.count = uid_count;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	r.stack = xmalloc(p->ndirs * sizeof(*r.stack));
+	r.stack[r.nstack++] = 0;
+
+	if (workers <= 0)
+		workers = get_nprocs();
+	if (workers > CLONE_MAXWORKERS)
+		workers = CLONE_MAXWORKERS;
+	for (i = 1; i < workers; i++)
+		if (pthread_create(&tid[started], NULL, worker, &r) == 0)
+			started++;
+	worker(&r);
+	for (i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	free(r.stack);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	if (r.failed) {
+		if (err)
+			*err = r.err;
+		errno = r.err.errnum ? r.err.errnum : EIO;
+		return -1;
+	}
+	/* last: until now only host root could enter the new tree, so no
+	 * process of the VS's uid could swap what the name-based calls
+	 * above act on */
+	if (fchown(dstfd, shift(&r, p->dirs[0].uid),
+	    shift(&r, p->dirs[0].gid)) < 0 ||
+	    fchmod(dstfd, dir_mode(&p->dirs[0])) < 0)
+		return vs_err_sys(err, "cannot set owner of the new root");
+	r.stats.dirs++;		/* the root */
+	if (stats)
+		*stats = r.stats;
+	return 0;
+}

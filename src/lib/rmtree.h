@@ -1,0 +1,23 @@
+/* rmtree.h - remove a hostile tree.
+ *
+ * vs_rmtree() removes dirfd/name and everything beneath it, fd-relative:
+ * it never follows a symlink (a symlink is unlinked, not entered), never
+ * crosses a mount point (openat2 RESOLVE_NO_XDEV: a mount inside the
+ * tree makes it fail with EXDEV, leaving the mount and its parents in
+ * place).  Depth is bounded (ELOOP past VS_RMTREE_MAXDEPTH).  Removing
+ * what does not exist succeeds.  Meant for host root, whom the modes of
+ * a VS's directories do not stop.
+ */
+#ifndef VS_RMTREE_H
+#define VS_RMTREE_H
+
+#include <stdint.h>
+
+#include "err.h"
+
+#define VS_RMTREE_MAXDEPTH	256
+
+int vs_rmtree(int dirfd, const char *name, uint64_t *removed,
+    struct vs_err *err);
+
+#endif
