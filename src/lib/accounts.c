@@ -212,6 +212,7 @@ redo(int etc, const char *name, const struct vs_rec *rec, int shadow,
 
 	rc = read_old(etc, name, rec, &in, &o, err);
 	if (rc == 0) {
+		o.mode |= S_IWUSR;	/* a skeleton file had no write bits */
 		if (shadow)
 			o.mode &= 0660;	/* never world-readable */
 		rewrite(&in, shadow, &out);

@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "log.h"
 #include "rmtree.h"
+#include "runtime.h"
 #include "uidalloc.h"
 #include "vsroot.h"
 #include "xmem.h"
@@ -69,26 +70,33 @@ int
 vs_root_running(const struct vs_conf *conf, const char *name,
     struct vs_err *err)
 {
-	/* Until runtime.h lands: the runtime's pid file, if its process
-	 * lives.  TODO(runtime): ask vs_run_status(). */
-	_cleanup_free_ char *path = xasprintf("%s/run/%s.pid",
-	    conf->state_root, name);
+	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
+	struct vs_run_status rs;
 	struct vs_buf b = VS_BUF_INIT;
 	long long pid;
+	char *sp;
 	int rc = 0;
 
+	if (vs_run_status(conf, name, &rs, err) == 0)
+		return rs.running;
+	if (errno != ENOSYS)
+		return -1;
+	/* the runtime is not built yet: its pid file (runtime.h), if the
+	 * process it names lives */
+	path = xasprintf("%s/run/%s.pid", conf->state_root, name);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return vs_err_sys(err, "cannot open '%s'", path);
 	}
-	if (vs_buf_read_fd(&b, fd, 64) < 0) {
+	if (vs_buf_read_fd(&b, fd, 256) < 0) {
 		vs_buf_release(&b);
 		return vs_err_sys(err, "cannot read '%s'", path);
 	}
-	vs_buf_rtrim(&b);
+	if ((sp = strpbrk(b.buf, " \n")))
+		*sp = '\0';
 	if (vs_conf_number(b.buf, 1, 1 << 22, 0, &pid) == 0 &&
 	    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 		rc = 1;

@@ -1,0 +1,169 @@
+/* vsdadm - manage virtual servers: create, delete, list, inspect.
+ * Options and dispatch here; each subcommand lives in cmd_<verb>.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vsdadm.h"
+#include "xmem.h"
+#include "banned.h"
+
+static const char usage_text[] =
+"usage: vsdadm [-c file] [--json] [-v] command [args]\n"
+"       vsdadm vs_create localhost name ip fqdn quota_mb number\n"
+"       vsdadm vs_delete localhost name\n"
+"       vsdadm vs_list localhost\n"
+"       vsdadm create [-q quota_mb] [-N number] [-p nproc] name ip fqdn\n"
+"       vsdadm delete name\n"
+"       vsdadm list\n"
+"       vsdadm info name\n"
+"       vsdadm reconcile\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(struct vsdadm *, int, char **);
+} cmds[] = {
+	{ "create", cmd_create },
+	{ "delete", cmd_delete },
+	{ "info", cmd_info },
+	{ "list", cmd_list },
+	{ "reconcile", cmd_reconcile },
+	{ "vs_create", cmd_vs_create },
+	{ "vs_delete", cmd_vs_delete },
+	{ "vs_list", cmd_vs_list },
+};
+
+int
+vsdadm_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "vsdadm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n%s", usage_text);
+	return EX_USAGE;
+}
+
+int
+vsdadm_fail(const struct vs_err *err)
+{
+	fprintf(stderr, "vsdadm: %s\n", err->msg[0] ? err->msg :
+	    strerror(err->errnum));
+	switch (err->errnum) {
+	case EAGAIN:
+	case EINTR:
+	case ENOLCK:
+		return EX_TEMP;
+	default:
+		return EX_FAIL;
+	}
+}
+
+int
+vsdadm_number(const char *what, const char *s, long long min, long long max,
+    long long *v)
+{
+	if (vs_conf_number(s, min, max, 0, v) < 0) {
+		vsdadm_usage("invalid %s '%s' (a number %lld..%lld)", what, s,
+		    min, max);
+		return -1;
+	}
+	return 0;
+}
+
+int
+vsdadm_host(const char *host)
+{
+	if (strcmp(host, "localhost") == 0)
+		return 0;
+	vsdadm_usage("host '%s': only 'localhost' is managed from here",
+	    host);
+	return -1;
+}
+
+void
+vsdadm_rec_json(struct vs_buf *b, const struct vs_rec *r)
+{
+	vs_buf_adds(b, "{\"name\":");
+	vs_buf_add_json_str(b, r->name);
+	vs_buf_addf(b, ",\"number\":%lld,\"uid_base\":%lld,\"uid_count\":%lld,"
+	    "\"ip\":", r->number, r->uid_base, r->uid_count);
+	vs_buf_add_json_str(b, r->ip);
+	vs_buf_adds(b, ",\"fqdn\":");
+	vs_buf_add_json_str(b, r->fqdn);
+	vs_buf_addf(b, ",\"quota_mb\":%lld,\"nproc\":%lld,\"created\":%lld,"
+	    "\"disposable\":%s,\"state\":", r->quota_mb, r->nproc, r->created,
+	    r->disposable ? "true" : "false");
+	vs_buf_add_json_str(b, r->state);
+	vs_buf_addch(b, '}');
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vsdadm a;
+	struct vs_buf errs = VS_BUF_INIT;
+	const char *cfile = NULL;
+	size_t i;
+	int c, verbose = 0, rc;
+
+	log_init("vsdadm", 1, 0);
+	memset(&a, 0, sizeof(a));
+	a.ops = &vsdadm_local;
+	while ((c = getopt_long(argc, argv, "+c:jvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'j':
+			a.json = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EX_OK;
+		case 'V':
+			printf("vsdadm %s\n", VSD_VERSION);
+			return EX_OK;
+		default:
+			fputs(usage_text, stderr);
+			return EX_USAGE;
+		}
+	}
+	log_setverbose(verbose);
+	if (optind >= argc)
+		return vsdadm_usage("no command given");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (strcmp(argv[optind], cmds[i].name) == 0)
+			break;
+	if (i == ARRAY_SIZE(cmds))
+		return vsdadm_usage("unknown command '%s'", argv[optind]);
+	if (vs_conf_load(cfile, cfile != NULL, &a.conf, &errs) < 0) {
+		vs_buf_rtrim(&errs);
+		fprintf(stderr, "vsdadm: %s\n", errs.buf);
+		vs_buf_release(&errs);
+		return EX_FAIL;
+	}
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* full re-init for the subcommand's getopt */
+	rc = cmds[i].fn(&a, argc, argv);
+	vs_conf_release(&a.conf);
+	return rc;
+}
