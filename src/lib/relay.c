@@ -216,6 +216,12 @@ vs_relay_group_active(const struct vs_relay_group *g)
 	return g->active;
 }
 
+int
+vs_relay_group_nsfd(const struct vs_relay_group *g)
+{
+	return g->nsfd;
+}
+
 void
 vs_relay_group_put(struct vs_relay_group *g)
 {

@@ -77,6 +77,7 @@ struct vs_relay_group *vs_relay_group_new(struct vs_relay *r,
     const char *name, int max_conns, int nsfd);
 void vs_relay_group_set_limit(struct vs_relay_group *g, int max_conns);
 int vs_relay_group_active(const struct vs_relay_group *g);
+int vs_relay_group_nsfd(const struct vs_relay_group *g);	/* borrowed */
 void vs_relay_group_put(struct vs_relay_group *g);
 
 /*

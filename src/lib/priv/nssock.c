@@ -27,6 +27,17 @@ vs_nssock_is_netns(int fd)
 }
 
 int
+vs_nssock_init(struct vs_err *err)
+{
+	if (self_ns < 0) {
+		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (self_ns < 0)
+			return vs_err_sys(err, "open /proc/self/ns/net");
+	}
+	return 0;
+}
+
+int
 vs_nssock(int nsfd, int domain, int type, int proto, struct vs_err *err)
 {
 	int fd, saved;
@@ -35,11 +46,8 @@ vs_nssock(int nsfd, int domain, int type, int proto, struct vs_err *err)
 		fd = socket(domain, type | SOCK_CLOEXEC, proto);
 		return fd < 0 ? vs_err_sys(err, "socket") : fd;
 	}
-	if (self_ns < 0) {
-		self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (self_ns < 0)
-			return vs_err_sys(err, "open /proc/self/ns/net");
-	}
+	if (vs_nssock_init(err) < 0)
+		return -1;
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		return vs_err_sys(err, "enter network namespace");
 	fd = socket(domain, type | SOCK_CLOEXEC, proto);
@@ -84,7 +92,12 @@ vs_nssock_listen(int nsfd, int type, const char *ip, int port, int backlog,
 	fd = vs_nssock(nsfd, ss.ss_family, type, 0, err);
 	if (fd < 0)
 		return -1;
+	/* IP_FREEBIND: the VS's address may be added to its eth0 just
+	 * after the namespace is pinned; bind anyway, it works once there */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, ss.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	    ss.ss_family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &on,
+	    sizeof(on)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		vs_err_sys(err, "bind %s:%d", ip, port);
 		close(fd);

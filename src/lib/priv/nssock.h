@@ -16,6 +16,10 @@
 
 #include "err.h"
 
+/* Open the way back (our own netns) now, e.g. before dropping
+ * privileges; vs_nssock() does it on first use otherwise. */
+int vs_nssock_init(struct vs_err *err);
+
 /*
  * socket(domain, type, proto) inside the netns nsfd (-1 = the caller's
  * own).  Returns the fd, or -1 with errno and err set.  If returning to

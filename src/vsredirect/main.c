@@ -1,0 +1,567 @@
+/* vsredirect - forward the privileged ports of every running VS (80, 443
+ * and what vsd.conf and each VS's rules say) to the unprivileged ports
+ * its own daemons listen on.  One process, one epoll loop (relay.h).
+ *
+ * The listening sockets live in each VS's network namespace, bound to
+ * the VS's address: a VS cannot bind them itself (its root is not
+ * privileged over the host-made netns).  VSs are found by their netns
+ * pins (netwatch.h); rules follow VSs starting and stopping, rule files
+ * and SIGHUP, and never cut an established connection.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/signalfd.h>
+
+#include "conf.h"
+#include "log.h"
+#include "netwatch.h"
+#include "priv/nssock.h"
+#include "relay.h"
+#include "state.h"
+#include "vsredirect.h"
+#include "xmem.h"
+#include "banned.h"
+
+#define USAGE "usage: vsredirect [-dnv] [-c file] [-m max] [-M max-per-vs] " \
+	"[-i idle-s] [-t connect-s]\n" \
+	"                  [-P none|v1|v2] [-s rescan-s] [-b pipe-bytes] " \
+	"[-u user]\n"
+
+struct lsn {
+	struct vsr_rule rule;
+	struct vs_relay_listener *l;	/* NULL: bind failed, retried */
+};
+
+struct vsent {
+	char name[VS_NAME_MAX + 1];
+	char ip[16];
+	dev_t dev;
+	ino_t ino;
+	struct vs_relay_group *g;
+	struct lsn ls[VSR_MAX_RULES];
+	int n;
+	int seen;
+};
+
+static struct {
+	struct vs_conf conf;
+	const char *conf_path;
+	int explicit;
+	struct vs_relay *r;
+	struct vs_relay_opts o;
+	int max_per_vs;
+	enum vs_proxy_version proxy;
+	int rescan_ms;
+	const char *user;
+	struct vsent **vs;
+	size_t nvs, avs;
+	uint64_t next_scan;
+	int quit, reload;
+} D;
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+usage(int rc)
+{
+	fputs(USAGE, rc ? stderr : stdout);
+	if (!rc)
+		fputs("\n"
+		    "  -c file     vsd.conf (default $VSD_CONF or "
+		    VS_CONF_DEFAULT ")\n"
+		    "  -d          stay in the foreground, log to stderr\n"
+		    "  -n          check the configuration and every VS's rules,"
+		    " then exit\n"
+		    "  -v          more verbose (debug)\n"
+		    "  -m max      connections relayed at once (10000)\n"
+		    "  -M max      connections per VS (1000)\n"
+		    "  -i secs     close connections idle this long (600; 0 ="
+		    " never)\n"
+		    "  -t secs     upstream connect timeout (10)\n"
+		    "  -P version  PROXY protocol header by default (none)\n"
+		    "  -s secs     rescan period for VSs starting/stopping (2)\n"
+		    "  -b bytes    pipe size per direction (kernel default)\n"
+		    "  -u user     user to run as after start-up (nobody)\n",
+		    stdout);
+	exit(rc);
+}
+
+static long
+num_opt(const char *s, long min, long max, int c)
+{
+	long long v;
+
+	if (vs_conf_number(s, min, max, 1, &v) < 0) {
+		fprintf(stderr, "vsredirect: -%c: '%s' is not a number in "
+		    "%ld..%ld\n", c, s, min, max);
+		exit(2);
+	}
+	return (long)v;
+}
+
+/* ---- the VS table ---------------------------------------------------- */
+
+static void
+lsn_close(struct lsn *s)
+{
+	vs_relay_unlisten(s->l);
+	s->l = NULL;
+}
+
+static void
+vsent_free(struct vsent *v)
+{
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		lsn_close(&v->ls[i]);
+	vs_relay_group_put(v->g);
+	free(v);
+}
+
+static int
+make_target(const char *ip, int port, struct sockaddr_in *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+/* Open the listener of s (if not open), or retarget it. */
+static void
+lsn_apply(struct vsent *v, struct lsn *s, int nsfd, int *changed)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct sockaddr_in sa;
+	int fd;
+
+	make_target(v->ip, s->rule.target, &sa);
+	if (s->l) {
+		vs_relay_listener_retarget(s->l, (void *)&sa, sizeof(sa),
+		    s->rule.proxy);
+		return;
+	}
+	fd = vs_nssock_listen(nsfd, SOCK_STREAM | SOCK_NONBLOCK, v->ip,
+	    s->rule.port, 1024, &err);
+	if (fd < 0) {
+		log_warnx("%s: cannot listen on %s:%d: %s", v->name, v->ip,
+		    s->rule.port, err.msg);
+		return;
+	}
+	s->l = vs_relay_listen(D.r, v->g, fd, (void *)&sa, sizeof(sa),
+	    s->rule.proxy);
+	if (!s->l) {
+		log_warn("%s: relay listener for port %d", v->name,
+		    s->rule.port);
+		return;
+	}
+	*changed = 1;
+	log_info("%s: %s:%d -> %d%s", v->name, v->ip, s->rule.port,
+	    s->rule.target, s->rule.proxy == VS_PROXY_V1 ? " (PROXY v1)" :
+	    s->rule.proxy == VS_PROXY_V2 ? " (PROXY v2)" : "");
+}
+
+/* Bring v's listeners in line with rules.  nsfd is borrowed. */
+static void
+vsent_sync(struct vsent *v, const struct vsr_rules *rules, int nsfd)
+{
+	int i, j, changed = 0;
+
+	vs_relay_group_set_limit(v->g, rules->max_conns > 0 ?
+	    rules->max_conns : D.max_per_vs);
+	/* close what is no longer wanted */
+	for (i = 0; i < v->n;) {
+		for (j = 0; j < rules->n; j++)
+			if (rules->r[j].port == v->ls[i].rule.port)
+				break;
+		if (j < rules->n) {
+			i++;
+			continue;
+		}
+		if (v->ls[i].l)
+			log_info("%s: port %d no longer redirected", v->name,
+			    v->ls[i].rule.port);
+		lsn_close(&v->ls[i]);
+		v->ls[i] = v->ls[--v->n];
+	}
+	for (j = 0; j < rules->n; j++) {
+		for (i = 0; i < v->n; i++)
+			if (v->ls[i].rule.port == rules->r[j].port)
+				break;
+		if (i == v->n) {
+			memset(&v->ls[i], 0, sizeof(v->ls[i]));
+			v->n++;
+		}
+		if (v->ls[i].l && (v->ls[i].rule.target != rules->r[j].target
+		    || v->ls[i].rule.proxy != rules->r[j].proxy))
+			log_info("%s: port %d now -> %d", v->name,
+			    rules->r[j].port, rules->r[j].target);
+		v->ls[i].rule = rules->r[j];
+		lsn_apply(v, &v->ls[i], nsfd, &changed);
+	}
+	(void)changed;
+}
+
+static struct vsent *
+vsent_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < D.nvs; i++)
+		if (!strcmp(D.vs[i]->name, name))
+			return D.vs[i];
+	return NULL;
+}
+
+static void
+vsent_drop(size_t i, const char *why)
+{
+	log_info("%s: %s, closing its listeners (%d connections go on)",
+	    D.vs[i]->name, why, vs_relay_group_active(D.vs[i]->g));
+	vsent_free(D.vs[i]);
+	D.vs[i] = D.vs[--D.nvs];
+}
+
+static void
+rescan(void)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_netup *ups = NULL;
+	size_t n = 0, i, k;
+
+	if (vs_netup_scan(&D.conf, &ups, &n, &err) < 0) {
+		log_warnx("scan: %s", err.msg);
+		return;
+	}
+	for (i = 0; i < D.nvs; i++)
+		D.vs[i]->seen = 0;
+	for (k = 0; k < n; k++) {
+		struct vs_netup *u = &ups[k];
+		struct vs_buf errors = VS_BUF_INIT;
+		struct vsr_rules rules;
+		struct vsent *v = vsent_find(u->rec.name);
+
+		if (v && (v->dev != u->ns_dev || v->ino != u->ns_ino ||
+		    strcmp(v->ip, u->rec.ip))) {
+			/* restarted, or a new address: a new namespace */
+			for (i = 0; D.vs[i] != v; i++)
+				;
+			vsent_drop(i, "restarted");
+			v = NULL;
+		}
+		if (vsr_rules_load(&D.conf, u->rec.name, D.proxy, &rules,
+		    &errors) < 0) {
+			vs_buf_rtrim(&errors);
+			log_warnx("%s: rules not changed: %s", u->rec.name,
+			    errors.buf);
+			vs_buf_release(&errors);
+			if (v)
+				v->seen = 1;
+			continue;
+		}
+		vs_buf_release(&errors);
+		if (!v) {
+			if (!vs_valid_vs_ip(u->rec.ip)) {
+				log_warnx("%s: invalid address '%s'",
+				    u->rec.name, u->rec.ip);
+				continue;
+			}
+			v = xcalloc(1, sizeof(*v));
+			snprintf(v->name, sizeof(v->name), "%s", u->rec.name);
+			snprintf(v->ip, sizeof(v->ip), "%s", u->rec.ip);
+			v->dev = u->ns_dev;
+			v->ino = u->ns_ino;
+			v->g = vs_relay_group_new(D.r, v->name, D.max_per_vs,
+			    u->nsfd);
+			u->nsfd = -1;	/* the group owns it now */
+			xgrow(&D.vs, sizeof(*D.vs), D.nvs + 1, &D.avs);
+			D.vs[D.nvs++] = v;
+			log_debug("%s: %s is up", __func__, v->name);
+		}
+		v->seen = 1;
+		vsent_sync(v, &rules, vs_relay_group_nsfd(v->g));
+	}
+	for (i = 0; i < D.nvs;) {
+		if (D.vs[i]->seen)
+			i++;
+		else
+			vsent_drop(i, "stopped");
+	}
+	vs_netup_free(ups, n);
+}
+
+/* ---- configuration --------------------------------------------------- */
+
+static int
+load_conf(struct vs_conf *out)
+{
+	struct vs_buf errors = VS_BUF_INIT;
+	int rc;
+
+	rc = vs_conf_load(D.conf_path, D.explicit, out, &errors);
+	if (rc < 0) {
+		vs_buf_rtrim(&errors);
+		log_warnx("%s", errors.buf);
+	}
+	vs_buf_release(&errors);
+	return rc;
+}
+
+static void
+reload(void)
+{
+	struct vs_conf c;
+
+	if (load_conf(&c) < 0) {
+		log_warnx("configuration not reloaded: keeping the running one");
+		return;
+	}
+	if (strcmp(c.state_root, D.conf.state_root)) {
+		log_warnx("state_root cannot change on reload (restart "
+		    "vsredirect): keeping '%s'", D.conf.state_root);
+		free(c.state_root);
+		c.state_root = xstrdup(D.conf.state_root);
+	}
+	vs_conf_release(&D.conf);
+	D.conf = c;
+	log_info("configuration reloaded");
+	rescan();
+}
+
+/* -n: the config and every rule file present. */
+static int
+check_all(void)
+{
+	_cleanup_free_ struct vs_rec *recs = NULL;
+	struct vs_err err = VS_ERR_INIT;
+	size_t n = 0, i;
+	int bad = 0;
+
+	if (vs_rec_list(&D.conf, &recs, &n, &err) < 0 && err.errnum != ENOENT) {
+		fprintf(stderr, "vsredirect: %s\n", err.msg);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		struct vs_buf errors = VS_BUF_INIT;
+		struct vsr_rules rules;
+
+		if (vsr_rules_load(&D.conf, recs[i].name, D.proxy, &rules,
+		    &errors) < 0) {
+			fputs(errors.buf, stderr);
+			bad = 1;
+		}
+		vs_buf_release(&errors);
+	}
+	if (bad)
+		return 1;
+	printf("configuration OK\n");
+	return 0;
+}
+
+/* ---- events ---------------------------------------------------------- */
+
+static void
+on_signal(void *ctx, uint32_t events)
+{
+	struct signalfd_siginfo si;
+	int fd = *(int *)ctx;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			D.reload = 1;
+			break;
+		case SIGUSR1: {
+			struct vs_relay_stats st;
+
+			vs_relay_get_stats(D.r, &st);
+			log_info("stats: vs %zu listeners %d active %d accepted "
+			    "%llu refused %llu connect_failed %llu resets %llu "
+			    "idle_closed %llu bytes %llu/%llu accept_pauses "
+			    "%llu", D.nvs, st.listeners, st.active,
+			    (unsigned long long)st.accepted,
+			    (unsigned long long)st.refused,
+			    (unsigned long long)st.connect_failed,
+			    (unsigned long long)st.resets,
+			    (unsigned long long)st.idle_closed,
+			    (unsigned long long)st.bytes[0],
+			    (unsigned long long)st.bytes[1],
+			    (unsigned long long)st.accept_pauses);
+			break;
+		}
+		default:
+			D.quit = 1;
+		}
+	}
+}
+
+static void
+on_inotify(void *ctx, uint32_t events)
+{
+	uint64_t soon = now_ms() + 100;
+
+	(void)events;
+	/* a pin appears before its namespace is mounted on it: look again
+	 * in a moment rather than at once */
+	if (vs_netwatch_drain(*(int *)ctx) && soon < D.next_scan)
+		D.next_scan = soon;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const extra[] = { "state/redirect", NULL };
+	struct vs_err err = VS_ERR_INIT;
+	int c, fg = 0, check = 0, verbose = 0, sfd, ifd;
+	sigset_t mask;
+
+	D.o.max_conns = 10000;
+	D.o.idle_timeout_ms = 600 * 1000;
+	D.o.connect_timeout_ms = 10 * 1000;
+	D.max_per_vs = 1000;
+	D.rescan_ms = 2000;
+	D.user = "nobody";
+	while ((c = getopt_long(argc, argv, "b:c:dhi:m:M:nP:s:t:u:v",
+	    longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			D.o.pipe_size = (int)num_opt(optarg, 4096, 1 << 26, c);
+			break;
+		case 'c':
+			D.conf_path = optarg;
+			D.explicit = 1;
+			break;
+		case 'd':
+			fg = 1;
+			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'i':
+			D.o.idle_timeout_ms = (int)num_opt(optarg, 0, 86400 * 7,
+			    c) * 1000;
+			break;
+		case 'm':
+			D.o.max_conns = (int)num_opt(optarg, 1, 10000000, c);
+			break;
+		case 'M':
+			D.max_per_vs = (int)num_opt(optarg, 1, 10000000, c);
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'P':
+			if ((c = vs_proxy_version_parse(optarg)) < 0) {
+				fprintf(stderr, "vsredirect: -P: unknown PROXY "
+				    "protocol version '%s'\n", optarg);
+				exit(2);
+			}
+			D.proxy = (enum vs_proxy_version)c;
+			break;
+		case 's':
+			D.rescan_ms = (int)num_opt(optarg, 1, 3600, c) * 1000;
+			break;
+		case 't':
+			D.o.connect_timeout_ms = (int)num_opt(optarg, 1, 3600,
+			    c) * 1000;
+			break;
+		case 'u':
+			D.user = optarg;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc)
+		usage(2);
+	log_init(argv[0], fg || check, verbose);
+	if (!D.conf_path)
+		D.conf_path = vs_conf_default_path();
+	if (load_conf(&D.conf) < 0)
+		exit(1);
+	if (check)
+		exit(check_all());
+	if (vs_state_init(&D.conf, &err) < 0)
+		fatalx("%s", err.msg);
+	vsr_raise_nofile();
+	if (vs_nssock_init(&err) < 0)
+		fatalx("%s", err.msg);
+	D.r = vs_relay_new(&D.o, &err);
+	if (!D.r)
+		fatalx("%s", err.msg);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sfd < 0)
+		fatal("signalfd");
+	ifd = vs_netwatch_open(&D.conf, extra, &err);
+	if (ifd < 0)
+		fatalx("%s", err.msg);
+	if (vs_relay_watch(D.r, sfd, on_signal, &sfd) < 0 ||
+	    vs_relay_watch(D.r, ifd, on_inotify, &ifd) < 0)
+		fatal("epoll_ctl");
+	if (!fg && daemon(0, 0) < 0)
+		fatal("daemon");
+	if (vsr_drop_privileges(D.user, &err) < 0)
+		fatalx("%s", err.msg);
+	rescan();
+	D.next_scan = now_ms() + (uint64_t)D.rescan_ms;
+	{
+		struct vs_relay_stats st;
+
+		vs_relay_get_stats(D.r, &st);
+		log_info("ready: %zu VS(s) up, %d listener(s)", D.nvs,
+		    st.listeners);
+	}
+	while (!D.quit) {
+		uint64_t now = now_ms();
+		int t = D.next_scan > now ? (int)(D.next_scan - now) : 0;
+
+		if (vs_relay_poll(D.r, t) < 0)
+			fatal("epoll_wait");
+		if (D.reload) {
+			D.reload = 0;
+			reload();
+		}
+		if (now_ms() >= D.next_scan) {
+			rescan();
+			D.next_scan = now_ms() + (uint64_t)D.rescan_ms;
+		}
+	}
+	log_info("exiting");
+	while (D.nvs)
+		vsent_free(D.vs[--D.nvs]);
+	free(D.vs);
+	vs_relay_free(D.r);
+	vs_conf_release(&D.conf);
+	return 0;
+}

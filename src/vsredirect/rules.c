@@ -1,0 +1,151 @@
+/* rules.c - the redirect rules of one VS: the host's defaults from
+ * vsd.conf plus the VS's own rule file.
+ *
+ * state_root/state/redirect/NAME, in the config language:
+ *     proxy v1|v2|none             PROXY header for this VS's rules
+ *     redirect PORT to PORT [proxy v1|v2|none]
+ *     noredirect PORT              drop a default rule (e.g. 443)
+ *     max_conns N                  this VS's connection limit
+ * PORT < 1024 (the ports a VS cannot bind) to a TARGET >= 1024.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "valid.h"
+#include "vsredirect.h"
+#include "xmem.h"
+#include "banned.h"
+
+struct rctx {
+	struct vsr_rules *rs;
+	enum vs_proxy_version proxy;	/* this file's default */
+	int proxy_set;
+	unsigned char explicit[VSR_MAX_RULES];
+};
+
+static int
+find(const struct vsr_rules *rs, int port)
+{
+	int i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].port == port)
+			return i;
+	return -1;
+}
+
+static int
+port_arg(struct vs_conf_pos *p, const char *tok, int priv, int *port)
+{
+	long long v;
+
+	if (vs_conf_number(tok, priv ? 1 : 1024, priv ? 1023 : 65535, 0,
+	    &v) < 0)
+		return vs_conf_error(p, "'%s' is not %s port", tok,
+		    priv ? "a privileged (1-1023)" : "an unprivileged "
+		    "(1024-65535)");
+	*port = (int)v;
+	return 0;
+}
+
+static int
+rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
+{
+	struct rctx *x = ctx;
+	struct vsr_rules *rs = x->rs;
+	int port = 0, target = 0, i, v;
+
+	if (!strcmp(av[0], "proxy")) {
+		if (ac != 2 || (v = vs_proxy_version_parse(av[1])) < 0)
+			return vs_conf_error(p, "usage: proxy v1|v2|none");
+		x->proxy = (enum vs_proxy_version)v;
+		x->proxy_set = 1;
+		return 0;
+	}
+	if (!strcmp(av[0], "max_conns")) {
+		long long n;
+
+		if (ac != 2 || vs_conf_number(av[1], 0, 1000000, 0, &n) < 0)
+			return vs_conf_error(p, "usage: max_conns N");
+		rs->max_conns = (int)n;
+		return 0;
+	}
+	if (!strcmp(av[0], "noredirect")) {
+		if (ac != 2)
+			return vs_conf_error(p, "usage: noredirect PORT");
+		if (port_arg(p, av[1], 1, &port) < 0)
+			return -1;
+		if ((i = find(rs, port)) >= 0) {
+			rs->r[i] = rs->r[rs->n - 1];
+			x->explicit[i] = x->explicit[rs->n - 1];
+			rs->n--;
+		}
+		return 0;
+	}
+	if (strcmp(av[0], "redirect"))
+		return vs_conf_error(p, "unknown keyword '%s'", av[0]);
+	if ((ac != 4 && ac != 6) || strcmp(av[2], "to") ||
+	    (ac == 6 && strcmp(av[4], "proxy")))
+		return vs_conf_error(p, "usage: redirect PORT to PORT "
+		    "[proxy v1|v2|none]");
+	if (port_arg(p, av[1], 1, &port) < 0 ||
+	    port_arg(p, av[3], 0, &target) < 0)
+		return -1;
+	v = -1;
+	if (ac == 6 && (v = vs_proxy_version_parse(av[5])) < 0)
+		return vs_conf_error(p, "unknown proxy version '%s'", av[5]);
+	if ((i = find(rs, port)) < 0) {
+		if (rs->n >= VSR_MAX_RULES)
+			return vs_conf_error(p, "too many rules (max %d)",
+			    VSR_MAX_RULES);
+		i = rs->n++;
+	}
+	rs->r[i].port = port;
+	rs->r[i].target = target;
+	rs->r[i].proxy = v >= 0 ? (enum vs_proxy_version)v : x->proxy;
+	x->explicit[i] = v >= 0;
+	return 0;
+}
+
+int
+vsr_rules_load(const struct vs_conf *conf, const char *name,
+    enum vs_proxy_version proxy, struct vsr_rules *out,
+    struct vs_buf *errors)
+{
+	_cleanup_free_ char *path = NULL;
+	struct vsr_rules rs;
+	struct rctx x;
+	size_t i;
+	int k;
+
+	memset(&rs, 0, sizeof(rs));
+	memset(&x, 0, sizeof(x));
+	x.rs = &rs;
+	x.proxy = proxy;
+	for (i = 0; i < conf->n_redirects && rs.n < VSR_MAX_RULES; i++) {
+		k = find(&rs, conf->redirects[i].port);
+		if (k < 0)
+			k = rs.n++;
+		rs.r[k].port = conf->redirects[i].port;
+		rs.r[k].target = conf->redirects[i].target;
+		rs.r[k].proxy = proxy;
+	}
+	if (!vs_valid_name(name)) {
+		vs_buf_addf(errors, "invalid server name '%s'\n", name);
+		return -1;
+	}
+	path = xasprintf("%s/state/redirect/%s", conf->state_root, name);
+	if (access(path, F_OK) == 0 &&
+	    vs_conf_parse_file(path, rule_stmt, &x, errors) < 0)
+		return -1;
+	/* a file-wide "proxy" applies to every rule without its own */
+	if (x.proxy_set)
+		for (k = 0; k < rs.n; k++)
+			if (!x.explicit[k])
+				rs.r[k].proxy = x.proxy;
+	*out = rs;
+	return 0;
+}
