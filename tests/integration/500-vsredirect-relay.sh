@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# vsredirect relays a VS's port 80 to its own daemon on 8080: a real
+# HTTP server and curl, 300 MiB each way with checksums, half-close,
+# resets, PROXY v1/v2 headers carrying the client address, the privilege
+# drop, and a VS's root that cannot bind port 80 itself.
+. "$(dirname "$0")/../lib/common.sh"
+new_state_root
+. "$VSD_TOP/tests/lib/netsvc.sh"
+need_netsvc
+
+IP=$NET.2
+vs_up web1 1 "$IP" || bail "cannot build the VS network"
+
+# -n checks vsd.conf and every VS's rule file
+mkdir -p "$ROOT/state/redirect"
+printf 'redirect 80 to 80\n' >"$ROOT/state/redirect/web1"
+out=$(vsredirect -n 2>&1); rc=$?
+is "$rc" 1 "-n fails on a rule targeting a privileged port"
+case $out in *"redirect/web1:1: '80' is not an unprivileged"*) pass "-n names file, line and cause";;
+	*) not_ok "-n names file, line and cause"; diag "$out";; esac
+cat >"$ROOT/state/redirect/web1" <<EOR
+# web1's rules (vsd's mod_apache writes this file)
+redirect 81 to 8081 proxy v1
+redirect 82 to 8082 proxy v2
+EOR
+is "$(vsredirect -n 2>&1)" "configuration OK" "-n accepts good rules"
+run_fails "unknown option is a usage error" vsredirect -Z
+vsredirect -Z >/dev/null 2>&1; is "$?" 2 "usage error exits 2"
+vsredirect --help | grep -q "usage: vsredirect"; ok $? "--help prints the usage"
+
+mkdir -p "$T/www"
+head -c 300M /dev/urandom >"$T/www/big"
+echo "hello from web1" >"$T/www/index.html"
+( cd "$T/www" && in_vs web1 "$PYTHON" -m http.server 8080 --bind "$IP" \
+	>"$T/http.log" 2>&1 & echo $! >"$T/http.pid" )
+defer "kill \$(cat $T/http.pid)"
+wait_until 10 in_vs web1 curl -sf "http://$IP:8080/index.html" ||
+	bail "http server in the VS did not start"
+
+start_vsredirect || bail "vsredirect did not start"
+is "$(curl -sS -m 10 "http://$IP/index.html")" "hello from web1" \
+	"curl on port 80 reaches the VS's server on 8080"
+
+# the daemon runs as nobody with three capabilities only
+st=/proc/$VSR_PID/status
+is "$(awk '/^Uid:/ {print $2 $3 $4 $5}' $st)" "65534655346553465534" \
+	"vsredirect dropped to uid nobody"
+is "$(awk '/^CapEff:/ {print $2}' $st)" "0000000000200404" \
+	"only CAP_SYS_ADMIN, NET_BIND_SERVICE, DAC_READ_SEARCH kept"
+is "$(awk '/^CapBnd:/ {print $2}' $st)" "0000000000200404" \
+	"bounding set reduced to the same"
+
+want=$(sha256sum <"$T/www/big" | cut -d' ' -f1)
+got=$(curl -sS -m 60 "http://$IP/big" | sha256sum | cut -d' ' -f1)
+is "$got" "$want" "300 MiB download through port 80 arrives intact"
+
+# uploads: 300 MiB client->server, half-close, the answer comes back
+peer_bg web1 serve "$IP" 8090 halfclose
+printf 'redirect 81 to 8081 proxy v1\nredirect 82 to 8082 proxy v2\nredirect 90 to 8090\nredirect 91 to 8091\n' \
+	>"$ROOT/state/redirect/web1"
+kill -HUP $VSR_PID
+wait_until 5 grep -q "10.*:90 -> 8090" "$T/vsredirect.log"
+ok $? "SIGHUP picks up a new rule"
+out=$(peer halfclose "$IP" 90 300); ok $? "300 MiB upload, half-close, answer after EOF"
+diag "$out"
+
+# resets travel both ways
+peer_bg web1 serve "$IP" 8091 reset
+is "$(peer reset "$IP" 91)" "reset" "a server's reset reaches the client"
+is "$(peer reset "$IP" 443)" "reset" \
+	"no daemon behind 443: the client gets a reset"
+
+# PROXY headers name the real client
+peer_bg web1 serve "$IP" 8081 proxy
+out=$(peer proxy "$IP" 81)
+me=$(echo "$out" | sed -n 's/^me //p')
+hdr=$(echo "$out" | head -1)
+is "$hdr" "PROXY TCP4 ${me% *} $IP ${me#* } 81" "PROXY v1 header carries the client address"
+peer_bg web1 serve "$IP" 8082 proxy
+out=$(peer proxy "$IP" 82)
+me=$(echo "$out" | sed -n 's/^me //p')
+hex=$(printf '%02x%02x%02x%02x' $(echo "${me% *}" | tr . ' '))
+case $(echo "$out" | head -1) in
+0d0a0d0a000d0a515549540a2111000c${hex}*) pass "PROXY v2 header carries the client address";;
+*) not_ok "PROXY v2 header carries the client address"; diag "$out";;
+esac
+
+# the VS's root (root of its own user namespace) cannot bind port 80 of
+# its address, even where nothing listens; a high port it can
+out=$(in_vs web1 unshare -U -r "$PYTHON" "$NETSVC_PEER" bind "$IP" 84 2>&1)
+case $out in denied*) pass "a VS's root cannot bind port 84";;
+	*) not_ok "a VS's root cannot bind port 84"; diag "$out";; esac
+out=$(in_vs web1 unshare -U -r "$PYTHON" "$NETSVC_PEER" bind "$IP" 8084 2>&1)
+is "$out" "bound" "... but can bind 8084"
+
+kill -TERM $VSR_PID; wait $VSR_PID; is "$?" 0 "SIGTERM: clean exit"
+done_testing
