@@ -242,6 +242,8 @@ skel_stmt(void *ctx, struct vs_conf_pos *pos, int argc, char **argv)
 		return add_patterns(pos, &sc->include, argc, argv, 1);
 	if (!strcmp(kw, "exclude"))
 		return add_patterns(pos, &sc->exclude, argc, argv, 1);
+	if (!strcmp(kw, "empty"))
+		return add_patterns(pos, &sc->empty, argc, argv, 1);
 	if (!strcmp(kw, "copy"))
 		return add_patterns(pos, &sc->copy, argc, argv, 1);
 	if (!strcmp(kw, "rights")) {
@@ -276,6 +278,7 @@ vs_skelconf_release(struct vs_skelconf *sc)
 	vs_globs_release(&sc->include);
 	vs_globs_release(&sc->exclude);
 	vs_globs_release(&sc->copy);
+	vs_globs_release(&sc->empty);
 	for (i = 0; i < sc->n_rights; i++) {
 		free(sc->rights[i].name);
 		vs_globs_release(&sc->rights[i].globs);

@@ -9,7 +9,9 @@
  *     take PATTERN...          host paths to take (absolute globs); the
  *                              word "include" is the language's own
  *                              include "file"
- *     exclude PATTERN...       never taken (wins over package and include)
+ *     empty PATTERN...         take these directories but none of their
+ *                              content (/tmp, /proc, mount points)
+ *     exclude PATTERN...       never taken (wins over package and take)
  *     copy PATTERN...          taken, but every VS gets its own copy
  *     rights NAME PATTERN...   programs that VS right NAME governs
  *
@@ -59,13 +61,13 @@ struct vs_skelconf {
 	char **packages;
 	size_t n_packages, alloc_packages;
 	struct vs_globs include;	/* the take list */
-	struct vs_globs exclude, copy;
+	struct vs_globs exclude, copy, empty;
 	struct vs_skel_right *rights;
 	size_t n_rights, alloc_rights;
 };
 
 #define VS_SKELCONF_INIT { NULL, 0, 0, VS_GLOBS_INIT, VS_GLOBS_INIT, \
-	VS_GLOBS_INIT, NULL, 0, 0 }
+	VS_GLOBS_INIT, VS_GLOBS_INIT, NULL, 0, 0 }
 
 /* Parse path into an empty *sc.  On failure *sc stays empty and errors
  * holds every "file:line: message". */

@@ -1,0 +1,421 @@
+/* archive.c - build a skeleton from a rootfs archive (tar, optionally
+ * compressed), treated as hostile: no absolute paths, no ".." components,
+ * no entry reached through a symlink, no devices, no duplicates; hard
+ * links only to files extracted before. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "hash.h"
+#include "log.h"
+#include "vsdskel.h"
+#include "xmem.h"
+#include "banned.h"
+
+/* Normalise an archive path: strip "./" and trailing '/', refuse
+ * absolute paths, "..", empty components and control bytes.  Returns 0,
+ * 1 for the root itself, -1 if hostile. */
+static int
+clean_path(const char *in, struct vs_buf *out)
+{
+	const char *c = in;
+
+	vs_buf_reset(out);
+	if (*c == '/')
+		return -1;
+	while (c[0] == '.' && c[1] == '/')
+		for (c += 2; *c == '/'; c++)
+			;
+	if (*c == '\0' || !strcmp(c, "."))
+		return 1;
+	while (*c) {
+		const char *end = strchrnul(c, '/');
+		size_t len = (size_t)(end - c);
+		size_t k;
+
+		if ((len == 2 && c[0] == '.' && c[1] == '.'))
+			return -1;
+		if (len == 1 && c[0] == '.') {
+			/* "a/./b" */
+		} else if (len > 0) {
+			for (k = 0; k < len; k++)
+				if ((unsigned char)c[k] < 0x20)
+					return -1;
+			if (out->len)
+				vs_buf_addch(out, '/');
+			vs_buf_add(out, c, len);
+		}
+		c = *end ? end + 1 : end;
+	}
+	return out->len ? 0 : 1;
+}
+
+/* Open (creating with 0755 root:root as needed) the parent directory of
+ * path in dst, one component at a time with O_NOFOLLOW: a symlink the
+ * archive planted earlier is never followed.  Created ones go into m. */
+static int
+open_parent(int dst, const char *path, struct vs_manifest *m,
+    struct vs_err *err)
+{
+	struct vs_buf cur = VS_BUF_INIT, comp = VS_BUF_INIT;
+	const char *c = path, *slash;
+	int fd, nfd;
+
+	fd = fcntl(dst, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return vs_err_sys(err, "dup");
+	while ((slash = strchr(c, '/')) != NULL) {
+		vs_buf_reset(&comp);
+		vs_buf_add(&comp, c, (size_t)(slash - c));
+		if (cur.len)
+			vs_buf_addch(&cur, '/');
+		vs_buf_adds(&cur, comp.buf);
+		c = slash + 1;
+		if (mkdirat(fd, comp.buf, 0555) == 0) {
+			struct vs_mentry e = { 0 };
+			struct stat st;
+
+			e.path = cur.buf;
+			e.type = 'd';
+			e.mode = 0755;
+			if (fstatat(fd, comp.buf, &st, AT_SYMLINK_NOFOLLOW)
+			    == 0) {
+				e.dev = st.st_dev;
+				e.ino = st.st_ino;
+			}
+			vs_manifest_add(m, &e);
+		} else if (errno != EEXIST) {
+			vs_err_sys(err, "cannot create '%s'", cur.buf);
+			goto fail;
+		}
+		nfd = openat(fd, comp.buf, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0) {
+			if (errno == ELOOP || errno == ENOTDIR)
+				vs_err_set(err, EPERM, "hostile archive: "
+				    "'%s' goes through a symlink or a "
+				    "non-directory", path);
+			else
+				vs_err_sys(err, "cannot open '%s'", cur.buf);
+			goto fail;
+		}
+		close(fd);
+		fd = nfd;
+	}
+	vs_buf_release(&cur);
+	vs_buf_release(&comp);
+	return fd;
+fail:
+	close(fd);
+	vs_buf_release(&cur);
+	vs_buf_release(&comp);
+	return -1;
+}
+
+static int
+set_xattrs(struct archive_entry *ae, int fd, const char *path,
+    struct vs_err *err)
+{
+	const char *name;
+	const void *value;
+	size_t size;
+
+	archive_entry_xattr_reset(ae);
+	while (archive_entry_xattr_next(ae, &name, &value, &size) ==
+	    ARCHIVE_OK) {
+		if (!xattr_keep(name))
+			continue;
+		if (fsetxattr(fd, name, value, size, 0) < 0 &&
+		    errno != ENOTSUP && errno != EPERM)
+			return vs_err_sys(err, "cannot set xattr '%s' on "
+			    "'%s'", name, path);
+	}
+	return 0;
+}
+
+static struct vs_mentry *
+find_dir(struct vs_manifest *m, const char *path)
+{
+	size_t i;
+
+	for (i = m->n; i-- > 0; )
+		if (m->e[i].type == 'd' && !strcmp(m->e[i].path, path))
+			return &m->e[i];
+	return NULL;
+}
+
+static int
+extract_file(struct archive *a, int dir, const char *base,
+    const char *path, struct vs_mentry *me, struct vs_err *err)
+{
+	struct vs_hash h = VS_HASH_INIT;
+	_cleanup_close_ int fd = -1;
+	const void *buf;
+	size_t size;
+	la_int64_t off, pos = 0;
+	int r;
+
+	fd = openat(dir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return vs_err_sys(err, errno == EEXIST ? "hostile archive: "
+		    "'%s' listed twice" : "cannot create '%s'", path);
+	if (vs_hash_init(&h, err) < 0)
+		return -1;
+	while ((r = archive_read_data_block(a, &buf, &size, &off)) ==
+	    ARCHIVE_OK) {
+		static const char zeros[4096];
+
+		/* sparse holes: hash (and write) them as zeros */
+		while (pos < off) {
+			size_t z = off - pos > (la_int64_t)sizeof(zeros) ?
+			    sizeof(zeros) : (size_t)(off - pos);
+
+			if (pwrite(fd, zeros, z, pos) != (ssize_t)z)
+				goto wfail;
+			vs_hash_update(&h, zeros, z, NULL);
+			pos += (la_int64_t)z;
+		}
+		if (size && pwrite(fd, buf, size, off) != (ssize_t)size)
+			goto wfail;
+		vs_hash_update(&h, buf, size, NULL);
+		pos = off + (la_int64_t)size;
+	}
+	if (r != ARCHIVE_EOF) {
+		vs_hash_release(&h);
+		return vs_err_set(err, EIO, "cannot read '%s' from archive: "
+		    "%s", path, archive_error_string(a));
+	}
+	if (vs_hash_final(&h, me->sha256, err) < 0)
+		return -1;
+	me->has_hash = 1;
+	me->size = pos;
+	if (seal_entry(dir, base, fd, 'f', me->uid, me->gid, 0600, me->mtime,
+	    err) < 0)
+		return -1;
+	return steal_fd(&fd);
+wfail:
+	vs_hash_release(&h);
+	return vs_err_sys(err, "cannot write '%s'", path);
+}
+
+int
+build_from_archive(const char *path, int dstfd,
+    const struct vs_skelconf *sc, int progress_on, struct vs_manifest *m,
+    size_t *skipped, struct vs_err *err)
+{
+	struct vs_manifest tmp = VS_MANIFEST_INIT;
+	struct vs_buf p = VS_BUF_INIT, lp = VS_BUF_INIT;
+	struct archive_entry *ae;
+	struct progress pr;
+	struct archive *a;
+	struct stat ast;
+	int r, rc = 0;
+
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cpio(a);
+	if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
+		rc = vs_err_set(err, archive_errno(a) ? archive_errno(a) :
+		    EINVAL, "cannot open '%s': %s", path,
+		    archive_error_string(a));
+		archive_read_free(a);
+		return rc;
+	}
+	if (stat(path, &ast) < 0)
+		ast.st_size = 0;
+	progress_start(&pr, progress_on, "extracting", 0, ast.st_size);
+	while (rc == 0 && (r = archive_read_next_header(a, &ae)) ==
+	    ARCHIVE_OK) {
+		struct vs_mentry me = { 0 }, *old;
+		const char *base, *hl;
+		mode_t ft = archive_entry_filetype(ae);
+		int dir = -1, fd = -1, c;
+		struct stat st;
+
+		c = clean_path(archive_entry_pathname(ae), &p);
+		if (c < 0) {
+			rc = vs_err_set(err, EPERM, "hostile archive: bad path "
+			    "'%s'", archive_entry_pathname(ae));
+			break;
+		}
+		if (c == 1 || vs_globs_match(&sc->exclude, p.buf))
+			continue;
+		{
+			/* content of an `empty` directory is left out */
+			struct vs_buf up = VS_BUF_INIT;
+			char *s;
+			int skip = 0;
+
+			vs_buf_adds(&up, p.buf);
+			while ((s = strrchr(up.buf, '/')) != NULL && !skip) {
+				vs_buf_setlen(&up, (size_t)(s - up.buf));
+				skip = vs_globs_match(&sc->empty, up.buf);
+			}
+			vs_buf_release(&up);
+			if (skip)
+				continue;
+		}
+		hl = archive_entry_hardlink(ae);
+		if (!hl && ft != AE_IFREG && ft != AE_IFDIR && ft != AE_IFLNK) {
+			(*skipped)++;
+			continue;
+		}
+		base = strrchr(p.buf, '/');
+		base = base ? base + 1 : p.buf;
+		dir = open_parent(dstfd, p.buf, &tmp, err);
+		if (dir < 0) {
+			rc = -1;
+			break;
+		}
+		me.path = p.buf;
+		me.mode = archive_entry_perm(ae) & 07777;
+		me.uid = (uid_t)archive_entry_uid(ae);
+		me.gid = (gid_t)archive_entry_gid(ae);
+		me.mtime = archive_entry_mtime(ae);
+		if (hl) {
+			const struct vs_mentry *t;
+			int tdir;
+
+			if (clean_path(hl, &lp) != 0) {
+				rc = vs_err_set(err, EPERM, "hostile archive: "
+				    "bad link target '%s'", hl);
+				goto next;
+			}
+			vs_manifest_sort(&tmp);
+			t = vs_manifest_find(&tmp, lp.buf);
+			if (t == NULL || t->type != 'f') {
+				rc = vs_err_set(err, EPERM, "hostile archive: "
+				    "'%s' links to '%s', not a file extracted "
+				    "before", p.buf, hl);
+				goto next;
+			}
+			tdir = open_parent(dstfd, lp.buf, &tmp, err);
+			if (tdir < 0) {
+				rc = -1;
+				goto next;
+			}
+			me = *t;
+			me.target = NULL;
+			me.path = p.buf;
+			{
+				const char *tb = strrchr(lp.buf, '/');
+
+				tb = tb ? tb + 1 : lp.buf;
+				if (linkat(tdir, tb, dir, base, 0) < 0)
+					rc = vs_err_sys(err, "cannot link "
+					    "'%s'", p.buf);
+			}
+			close(tdir);
+			if (rc == 0)
+				vs_manifest_add(&tmp, &me);
+			goto next;
+		}
+		if (ft == AE_IFDIR) {
+			me.type = 'd';
+			if (mkdirat(dir, base, 0700) < 0 && errno != EEXIST) {
+				rc = vs_err_sys(err, "cannot create '%s'",
+				    p.buf);
+				goto next;
+			}
+			fd = openat(dir, base, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0) {
+				rc = vs_err_set(err, EPERM, "hostile archive: "
+				    "'%s' is not a directory", p.buf);
+				goto next;
+			}
+			if (seal_entry(dir, base, fd, 'd', me.uid, me.gid,
+			    me.mode, 0, err) < 0) {
+				rc = -1;
+				goto next;
+			}
+			old = find_dir(&tmp, p.buf);
+			if (old) {
+				old->mode = me.mode;
+				old->uid = me.uid;
+				old->gid = me.gid;
+				old->mtime = me.mtime;
+				goto next;
+			}
+		} else if (ft == AE_IFLNK) {
+			const char *t = archive_entry_symlink(ae);
+
+			me.type = 'l';
+			me.mode = 0777;
+			if (t == NULL || *t == '\0') {
+				rc = vs_err_set(err, EPERM, "hostile archive: "
+				    "empty symlink '%s'", p.buf);
+				goto next;
+			}
+			if (symlinkat(t, dir, base) < 0) {
+				rc = vs_err_sys(err, errno == EEXIST ?
+				    "hostile archive: '%s' listed twice" :
+				    "cannot create '%s'", p.buf);
+				goto next;
+			}
+			if (seal_entry(dir, base, -1, 'l', me.uid, me.gid,
+			    0777, me.mtime, err) < 0) {
+				rc = -1;
+				goto next;
+			}
+			me.target = xstrdup(t);
+			me.size = (long long)strlen(t);
+		} else {
+			me.type = 'f';
+			fd = extract_file(a, dir, base, p.buf, &me, err);
+			if (fd < 0) {
+				rc = -1;
+				goto next;
+			}
+		}
+		if (fd >= 0) {
+			if (set_xattrs(ae, fd, p.buf, err) < 0 ||
+			    fchmod(fd, me.mode & ~0222) < 0) {
+				rc = -1;
+				goto next;
+			}
+			if (fstat(fd, &st) == 0) {
+				me.dev = st.st_dev;
+				me.ino = st.st_ino;
+			}
+		} else if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			me.dev = st.st_dev;
+			me.ino = st.st_ino;
+		}
+		vs_manifest_add(&tmp, &me);
+		if (me.type != 'd')
+			progress_add(&pr, 1, 0);
+next:
+		free(me.target);
+		if (fd >= 0)
+			close(fd);
+		if (dir >= 0)
+			close(dir);
+		pr.bytes = archive_filter_bytes(a, -1);
+	}
+	if (rc == 0 && r != ARCHIVE_EOF)
+		rc = vs_err_set(err, EIO, "cannot read '%s': %s", path,
+		    archive_error_string(a));
+	progress_done(&pr);
+	archive_read_free(a);
+	vs_buf_release(&p);
+	vs_buf_release(&lp);
+	if (rc == 0 && vs_manifest_sort(&tmp) < 0)
+		rc = vs_err_set(err, EPERM, "hostile archive: a path is "
+		    "listed twice");
+	if (rc < 0) {
+		vs_manifest_release(&tmp);
+		return -1;
+	}
+	*m = tmp;
+	return 0;
+}
