@@ -111,7 +111,7 @@ vs_mentry_from_stat(struct vs_mentry *e, const char *path, int dirfd,
 	n.mode = st->st_mode & 07777;
 	n.uid = st->st_uid;
 	n.gid = st->st_gid;
-	n.size = st->st_size;
+	n.size = n.type == 'd' ? 0 : st->st_size;	/* dir sizes mean nothing */
 	n.mtime = st->st_mtim.tv_sec;
 	n.dev = st->st_dev;
 	n.ino = st->st_ino;

@@ -20,7 +20,7 @@
 #include "banned.h"
 
 /* Normalise an archive path: strip "./" and trailing '/', refuse
- * absolute paths, "..", empty components and control bytes.  Returns 0,
+ * absolute paths and ".." components.  Returns 0,
  * 1 for the root itself, -1 if hostile. */
 static int
 clean_path(const char *in, struct vs_buf *out)
@@ -38,16 +38,12 @@ clean_path(const char *in, struct vs_buf *out)
 	while (*c) {
 		const char *end = strchrnul(c, '/');
 		size_t len = (size_t)(end - c);
-		size_t k;
 
 		if ((len == 2 && c[0] == '.' && c[1] == '.'))
 			return -1;
 		if (len == 1 && c[0] == '.') {
 			/* "a/./b" */
 		} else if (len > 0) {
-			for (k = 0; k < len; k++)
-				if ((unsigned char)c[k] < 0x20)
-					return -1;
 			if (out->len)
 				vs_buf_addch(out, '/');
 			vs_buf_add(out, c, len);

@@ -331,7 +331,6 @@ copy_plan(const struct plan *p, int srcfd, int dstfd, struct progress *pr,
 			rc = copy_file(pe, sdir, ddir, base, &me, pr, err);
 		} else if (S_ISDIR(pe->st.st_mode)) {
 			me.type = 'd';
-			me.size = pe->st.st_size;
 			rc = copy_dir(pe, sdir, ddir, base, &me, err);
 		} else if (S_ISLNK(pe->st.st_mode)) {
 			me.type = 'l';
