@@ -16,6 +16,8 @@
 
 #include "buf.h"
 #include "clone.h"
+#include "manifest.h"
+#include "skelconf.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -59,6 +61,7 @@ struct vs_clone_plan {
 	char **pats;		/* copy patterns, no leading '/' */
 	size_t npats;
 	struct arena arena;
+	struct vs_manifest man;	/* when planned from it: names point in */
 	const char *source;
 	dev_t dev;
 };
@@ -104,6 +107,7 @@ vs_clone_plan_free(struct vs_clone_plan *p)
 	free(p->subs);
 	free(p->pats);
 	arena_release(&p->arena);
+	vs_manifest_release(&p->man);
 	free(p);
 }
 
@@ -115,39 +119,37 @@ vs_clone_plan_source(const struct vs_clone_plan *p)
 
 /* ---- classification ---------------------------------------------------- */
 
+/* The copy patterns, as vsdskel saved them (skelconf.h), kept without
+ * their leading '/' to match manifest-style relative paths. */
 static int
 load_patterns(struct vs_clone_plan *p, const char *path, struct vs_err *err)
 {
-	_cleanup_fclose_ FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0, alloc = 0;
-	ssize_t n;
+	struct vs_globs g = VS_GLOBS_INIT;
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *slash;
+	size_t i;
 
-	if (!path)
+	if (!path || !(slash = strrchr(path, '/')))
 		return 0;
-	f = fopen(path, "re");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0;
-		return vs_err_sys(err, "cannot open '%s'", path);
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		char *s = line, *e = line + n;
+	dir = xstrndup(path, (size_t)(slash - path));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 0 : vs_err_sys(err, "cannot open "
+		    "'%s'", dir);
+	if (faccessat(dfd, slash + 1, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;
+	if (vs_globs_load(dfd, slash + 1, &g, err) < 0)
+		return -1;
+	p->pats = xcalloc(g.n + 1, sizeof(*p->pats));
+	for (i = 0; i < g.n; i++) {
+		const char *s = g.pat[i];
 
-		while (e > s && (e[-1] == '\n' || e[-1] == ' ' ||
-		    e[-1] == '\t' || e[-1] == '\r'))
-			e--;
-		while (s < e && (*s == ' ' || *s == '\t'))
+		while (*s == '/')
 			s++;
-		while (s < e && *s == '/')
-			s++;
-		if (s == e || *s == '#')
-			continue;
-		xgrow(&p->pats, sizeof(*p->pats), p->npats + 1, &alloc);
-		p->pats[p->npats++] = arena_strndup(&p->arena, s,
-		    (size_t)(e - s));
+		p->pats[p->npats++] = arena_strndup(&p->arena, s, strlen(s));
 	}
-	free(line);
+	vs_globs_release(&g);
 	return 0;
 }
 
@@ -162,31 +164,22 @@ pattern_match(const struct vs_clone_plan *p, const char *path)
 	return 0;
 }
 
-static int
-lock_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	return strcmp(name, "LOCK") == 0 || strcmp(name, "lock") == 0 ||
-	    (n > 5 && strcmp(name + n - 5, ".lock") == 0) ||
-	    (n > 4 && strcmp(name + n - 4, ".lck") == 0);
-}
-
+/*
+ * The sharing rule is vs_skel_private() (skelconf.c), shared with
+ * vsdskel update; copy patterns are matched here with the directory's
+ * inherited flag instead of re-matching every ancestor of every file.
+ */
 static uint8_t
 classify(const struct vs_clone_plan *p, const struct pdir *d,
-    const char *name, const char *path, mode_t mode, uid_t uid, gid_t gid,
-    off_t size)
+    const struct vs_mentry *e)
 {
-	if (S_ISLNK(mode))
+	if (e->type == 'l')
 		return K_SYMLINK;
-	if (!S_ISREG(mode))
+	if (e->type != 'f')
 		return K_SKIP;
-	if (size == 0)
-		return K_EMPTY;
-	if ((mode & (S_ISUID | S_ISGID)) || !(mode & S_IROTH) || uid != 0 ||
-	    gid != 0 || d->copy_all || lock_name(name) ||
-	    pattern_match(p, path))
-		return K_COPY;
+	if (vs_skel_private(e, NULL) || d->copy_all ||
+	    pattern_match(p, e->path))
+		return e->size == 0 ? K_EMPTY : K_COPY;
 	return K_LINK;
 }
 
@@ -213,21 +206,39 @@ add_dir(struct vs_clone_plan *p, uint32_t parent, const char *name,
 
 static void
 add_ent(struct vs_clone_plan *p, uint32_t dir, const char *name,
-    const char *path, const struct stat *st, const char *target)
+    const struct vs_mentry *m, int copy_strings)
 {
 	struct pent *e;
 
 	xgrow(&p->ents, sizeof(*p->ents), p->nents + 1, &p->aents);
 	e = &p->ents[p->nents++];
-	e->name = arena_strndup(&p->arena, name, strlen(name));
-	e->target = target ? arena_strndup(&p->arena, target,
-	    strlen(target)) : NULL;
+	e->name = copy_strings ? arena_strndup(&p->arena, name,
+	    strlen(name)) : name;
+	e->target = m->target && copy_strings ? arena_strndup(&p->arena,
+	    m->target, strlen(m->target)) : m->target;
 	e->dir = dir;
-	e->mode = st->st_mode & 07777;
-	e->uid = st->st_uid;
-	e->gid = st->st_gid;
-	e->kind = classify(p, &p->dirs[dir], name, path, st->st_mode,
-	    st->st_uid, st->st_gid, st->st_size);
+	e->mode = m->mode & 07777;
+	e->uid = m->uid;
+	e->gid = m->gid;
+	e->kind = classify(p, &p->dirs[dir], m);
+}
+
+static void
+add_stat(struct vs_clone_plan *p, uint32_t dir, const char *name,
+    const char *path, const struct stat *st, const char *target)
+{
+	struct vs_mentry m;
+
+	memset(&m, 0, sizeof(m));
+	m.path = (char *)path;
+	m.type = S_ISREG(st->st_mode) ? 'f' : S_ISLNK(st->st_mode) ? 'l' :
+	    'c';
+	m.mode = st->st_mode & 07777;
+	m.uid = st->st_uid;
+	m.gid = st->st_gid;
+	m.size = st->st_size;
+	m.target = (char *)target;
+	add_ent(p, dir, name, &m, 1);
 }
 
 /* ---- planning from a walk of the skeleton ------------------------------- */
@@ -290,9 +301,9 @@ walk(struct vs_clone_plan *p, int dfd, uint32_t di, struct vs_buf *path,
 				break;
 			}
 			buf[l] = '\0';
-			add_ent(p, di, n, path->buf, &st, buf);
+			add_stat(p, di, n, path->buf, &st, buf);
 		} else {
-			add_ent(p, di, n, path->buf, &st, NULL);
+			add_stat(p, di, n, path->buf, &st, NULL);
 		}
 	}
 	if (rc == 0 && errno)
@@ -345,6 +356,80 @@ group(struct vs_clone_plan *p)
 	free(cnt);
 }
 
+/* ---- planning from the manifest ------------------------------------------ */
+
+static int
+dir_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct pdir *)elem)->path);
+}
+
+/* The directory whose path is path[0..len); the root for len 0. */
+static long
+find_dir(const struct vs_clone_plan *p, const char *path, size_t len)
+{
+	char buf[4096];
+	const struct pdir *d;
+
+	if (len == 0)
+		return 0;
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	/* dirs[1..] are in manifest (path) order */
+	d = bsearch(buf, p->dirs + 1, p->ndirs - 1, sizeof(*p->dirs),
+	    dir_cmp);
+	return d ? (long)(d - p->dirs) : -1;
+}
+
+static int
+plan_manifest(struct vs_clone_plan *p, struct vs_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < p->man.n; i++) {
+		const struct vs_mentry *m = &p->man.e[i];
+		const char *slash = strrchr(m->path, '/');
+		size_t plen = slash ? (size_t)(slash - m->path) : 0;
+		const char *name = slash ? slash + 1 : m->path;
+		long di = find_dir(p, m->path, plen);
+
+		if (di < 0)
+			return vs_err_set(err, EUCLEAN, "manifest lists '%s' "
+			    "but not its directory", m->path);
+		if (m->type == 'd') {
+			struct stat st;
+
+			memset(&st, 0, sizeof(st));
+			st.st_mode = S_IFDIR | m->mode;
+			st.st_uid = m->uid;
+			st.st_gid = m->gid;
+			add_dir(p, (uint32_t)di, name, m->path, &st);
+		} else {
+			add_ent(p, (uint32_t)di, name, m, 0);
+		}
+	}
+	return 0;
+}
+
+static int
+load_manifest(struct vs_clone_plan *p, const char *path, struct vs_err *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int dfd = -1;
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return 0;
+	dir = xstrndup(path, (size_t)(slash - path));
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || faccessat(dfd, slash + 1, F_OK,
+	    AT_SYMLINK_NOFOLLOW) < 0)
+		return 0;	/* no manifest: walk */
+	return vs_manifest_load(dfd, slash + 1, &p->man, err);
+}
+
 int
 vs_clone_plan_new(int skelfd, const char *manifest_path,
     const char *copy_path, struct vs_clone_plan **out, struct vs_err *err)
@@ -354,7 +439,6 @@ vs_clone_plan_new(int skelfd, const char *manifest_path,
 	struct stat st;
 	int fd, rc;
 
-	(void)manifest_path;
 	if (load_patterns(p, copy_path, err) < 0)
 		goto fail;
 	if (fstat(skelfd, &st) < 0) {
@@ -363,6 +447,16 @@ vs_clone_plan_new(int skelfd, const char *manifest_path,
 	}
 	p->dev = st.st_dev;
 	add_dir(p, 0, "", ".", &st);
+	if (manifest_path && load_manifest(p, manifest_path, err) < 0)
+		goto fail;
+	if (p->man.n > 0) {
+		p->source = "manifest";
+		if (plan_manifest(p, err) < 0)
+			goto fail;
+		group(p);
+		*out = p;
+		return 0;
+	}
 	p->source = "walk";
 	fd = openat(skelfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {

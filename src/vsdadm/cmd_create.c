@@ -72,13 +72,14 @@ cmd_create(struct vsdadm *a, int argc, char **argv)
 		{ "number", required_argument, NULL, 'N' },
 		{ "nproc", required_argument, NULL, 'p' },
 		{ "disposable", no_argument, NULL, 'd' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vs_create_req q;
 	int c;
 
 	memset(&q, 0, sizeof(q));
-	while ((c = getopt_long(argc, argv, "+q:N:p:d", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+q:N:p:dj:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'q':
 			if (vsdadm_number("quota", optarg, 0, 1LL << 40,
@@ -98,6 +99,14 @@ cmd_create(struct vsdadm *a, int argc, char **argv)
 		case 'd':
 			q.disposable = 1;
 			break;
+		case 'j': {
+			long long j;
+
+			if (vsdadm_number("jobs", optarg, 1, 4, &j) < 0)
+				return EX_USAGE;
+			q.workers = (int)j;
+			break;
+		}
 		default:
 			return vsdadm_usage("bad option to create");
 		}
