@@ -1,0 +1,1340 @@
+/* control.c - vsd's event loop: the control sockets (unix, TCP, one per
+ * VS), the clients with their bounded buffers, authentication, dispatch of
+ * parsed commands, and the worker processes that run the slow ones.
+ *
+ * One thread, epoll, level-triggered, non-blocking sockets.  A client is
+ * served one command at a time; while its command runs in a worker, or
+ * waits for another client's command on the same VS, or has unread
+ * answers piling up, its socket is simply not read: no client can block
+ * another, and memory per client stays bounded by max_line, the data
+ * block limit and OUT_HIGH.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "auth.h"
+#include "log.h"
+#include "proto.h"
+#include "vsd.h"
+#include "xmem.h"
+#include "banned.h"
+
+#define OUT_HIGH	(256 << 10)	/* stop reading a client above this */
+#define READ_CHUNK	16384
+#define MAX_DATA	(1 << 20)	/* one data block */
+#define AUTH_TIMEOUT	30		/* s to authenticate on TCP at most */
+#define MAX_AUTH_FAILS	3		/* per connection, then close */
+#define MAX_BAD_UNAUTH	3		/* other lines before auth, then close */
+#define FAIL_WINDOW	60		/* s: per-address failure memory */
+#define FAIL_LOCK	10		/* failures in the window lock it */
+#define SYNC_EVERY	2		/* s between VS socket / IP rescans */
+
+enum ev_type { EV_LISTEN, EV_CLIENT, EV_WORKER, EV_SIGNAL };
+enum lkind { L_UNIX, L_TCP, L_VS };
+
+struct listener {
+	enum ev_type type;
+	enum lkind kind;
+	int fd;
+	char vs[VS_NAME_MAX + 1];	/* L_VS */
+	char *path;			/* unix sockets: to unlink */
+	int seen;			/* VS sync mark */
+	struct listener *next;
+};
+
+struct worker;
+
+struct client {
+	enum ev_type type;
+	int fd;
+	enum lkind kind;
+	struct vsd_caller who;
+	struct vs_proto p;
+	struct vs_buf out;
+	size_t out_off;
+	unsigned events;		/* epoll mask registered */
+	int pending;			/* p.cmd parsed, not yet run */
+	int waiting;			/* pending on a busy VS */
+	struct worker *job;
+	int closing;			/* close once out is flushed */
+	int eof_in;			/* peer sent everything */
+	int bad;			/* lines refused before auth */
+	int auth_fails;
+	int have_chal;
+	unsigned char chal[VS_AUTH_CHAL_LEN];
+	struct sockaddr_storage addr;	/* TCP peer */
+	time_t since;			/* connect time */
+	time_t active;			/* last command or output progress */
+	uint64_t hold_ms;		/* answer held until (auth failure) */
+	int dead;			/* closed, freed after this batch */
+	struct client *prev, *next;
+};
+
+struct worker {
+	enum ev_type type;
+	pid_t pid;
+	int fd;
+	int exited, status;
+	char vs[VS_NAME_MAX + 1];	/* "" = no VS */
+	char what[64];			/* for the log */
+	struct client *cl;		/* NULL when the client left */
+	struct vs_buf out;
+	struct worker *next;
+};
+
+struct failrec {
+	struct sockaddr_storage addr;
+	time_t first;
+	int n;
+};
+
+static struct {
+	struct vs_conf *conf;
+	const char *conf_path;
+	int explicit_conf;
+	int epfd, sigfd;
+	struct listener *listeners;
+	struct client *clients;
+	size_t nclients;
+	struct client *dead;
+	struct worker *workers;
+	struct worker *dead_workers;
+	int have_secret;
+	struct vs_auth_secret secret;
+	char hostname[256];
+	time_t last_sync;
+	time_t accept_pause;		/* EMFILE: resume at */
+	int stopping;
+	char (*vs_ips)[16];
+	size_t n_vs_ips;
+	struct failrec fails[64];
+} S;
+
+static struct { enum ev_type type; } sig_ev = { EV_SIGNAL };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static time_t
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* ---- answers helpers used by the modules ----------------------------- */
+
+void
+vsd_err_answer(struct vsd_req *r, int code, const char *fmt, ...)
+{
+	char msg[VS_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vs_proto_err(r->out, code, "%s", msg);
+}
+
+void
+vsd_ok_answer(struct vsd_req *r, const char *fmt, ...)
+{
+	char msg[VS_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	vs_proto_ok(r->out, "%s", msg);
+}
+
+/* ---- listeners -------------------------------------------------------- */
+
+static void
+ep_add(int fd, void *ptr, unsigned events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	if (epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		log_warn("epoll_ctl add fd %d", fd);
+}
+
+static int
+unix_listen(const char *path, mode_t mode)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	unlink(path);		/* a stale socket of a previous run */
+	/* bind under a tight umask, then open up: never a window in which
+	 * the socket exists with looser rights than meant */
+	old = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		umask(old);
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	if (chmod(path, mode) < 0 || listen(fd, 128) < 0) {
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+static struct listener *
+add_listener(enum lkind kind, int fd, const char *vs, const char *path)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+
+	l->type = EV_LISTEN;
+	l->kind = kind;
+	l->fd = fd;
+	if (vs)
+		snprintf(l->vs, sizeof(l->vs), "%s", vs);
+	l->path = path ? xstrdup(path) : NULL;
+	l->next = S.listeners;
+	S.listeners = l;
+	ep_add(fd, l, EPOLLIN);
+	return l;
+}
+
+static void
+close_listener(struct listener *l)
+{
+	epoll_ctl(S.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	close(l->fd);
+	if (l->path)
+		unlink(l->path);
+	free(l->path);
+	free(l);
+}
+
+static int
+tcp_listen(const struct vs_listen *ls)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, ls->addr,
+	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(ls->port);
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, ls->addr,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(ls->port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 128) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_tcp_listeners(void)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < S.conf->n_listen; i++) {
+		if ((fd = tcp_listen(&S.conf->listen[i])) < 0) {
+			log_warn("cannot listen on %s port %d",
+			    S.conf->listen[i].addr, S.conf->listen[i].port);
+			return -1;
+		}
+		add_listener(L_TCP, fd, NULL, NULL);
+		log_info("listening on %s port %d", S.conf->listen[i].addr,
+		    S.conf->listen[i].port);
+	}
+	return 0;
+}
+
+static void
+close_tcp_listeners(void)
+{
+	struct listener **lp = &S.listeners, *l;
+
+	while ((l = *lp)) {
+		if (l->kind == L_TCP) {
+			*lp = l->next;
+			close_listener(l);
+		} else
+			lp = &l->next;
+	}
+}
+
+/* Secret for TCP auth: missing or bad means TCP clients cannot log in
+ * (they are told why), the daemon still serves the unix sockets. */
+static void
+load_secret(void)
+{
+	struct vs_err err = VS_ERR_INIT;
+
+	vs_auth_secret_clear(&S.secret);
+	S.have_secret = 0;
+	if (S.conf->n_listen == 0)
+		return;
+	if (vs_auth_secret_load(S.conf->secret_file, 0, &S.secret, &err) < 0)
+		log_warnx("%s; TCP clients cannot authenticate", err.msg);
+	else
+		S.have_secret = 1;
+}
+
+/*
+ * Keep one socket per VS at state_root/run/vs/NAME/vsd.sock, for every VS
+ * that has a record: the runtime bind-mounts the directory into the VS
+ * (at /run/vsd, with /run/vsd.sock a link to it), so a socket re-created
+ * by a restarted vsd is seen by running VSs too.  Also refreshes the list
+ * of VS addresses that TCP refuses.
+ */
+static void
+sync_vs(void)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_rec *recs = NULL;
+	struct listener **lp, *l;
+	size_t n = 0, i;
+
+	S.last_sync = now_s();
+	if (vs_rec_list(S.conf, &recs, &n, &err) < 0) {
+		log_warnx("cannot list servers: %s", err.msg);
+		return;
+	}
+	for (l = S.listeners; l; l = l->next)
+		l->seen = 0;
+	free(S.vs_ips);
+	S.vs_ips = n ? xcalloc(n, sizeof(*S.vs_ips)) : NULL;
+	S.n_vs_ips = n;
+	for (i = 0; i < n; i++) {
+		char *dir, *path;
+		int fd;
+
+		memcpy(S.vs_ips[i], recs[i].ip, sizeof(S.vs_ips[i]));
+		for (l = S.listeners; l; l = l->next)
+			if (l->kind == L_VS && strcmp(l->vs, recs[i].name) == 0)
+				break;
+		if (l) {
+			l->seen = 1;
+			continue;
+		}
+		if (S.stopping)
+			continue;
+		dir = xasprintf("%s/run/vs/%s", S.conf->state_root,
+		    recs[i].name);
+		path = xasprintf("%s/vsd.sock", dir);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("cannot create '%s'", dir);
+		else if ((fd = unix_listen(path, 0666)) < 0)
+			log_warn("cannot listen on '%s'", path);
+		else {
+			l = add_listener(L_VS, fd, recs[i].name, path);
+			l->seen = 1;
+			log_debug("%s: listening for VS %s on %s", __func__,
+			    recs[i].name, path);
+		}
+		free(dir);
+		free(path);
+	}
+	free(recs);
+	for (lp = &S.listeners; (l = *lp);) {
+		if (l->kind == L_VS && !l->seen) {
+			char *dir = xasprintf("%s/run/vs/%s",
+			    S.conf->state_root, l->vs);
+
+			*lp = l->next;
+			close_listener(l);
+			rmdir(dir);
+			free(dir);
+		} else
+			lp = &l->next;
+	}
+}
+
+/* ---- clients ---------------------------------------------------------- */
+
+static int can_read(const struct client *cl);
+
+static void
+client_events(struct client *cl)
+{
+	unsigned ev = 0;
+	struct epoll_event e;
+
+	if (can_read(cl))
+		ev |= EPOLLIN;
+	if (cl->out.len > cl->out_off && now_ms() >= cl->hold_ms)
+		ev |= EPOLLOUT;
+	if (ev == cl->events)
+		return;
+	cl->events = ev;
+	e.events = ev;
+	e.data.ptr = cl;
+	epoll_ctl(S.epfd, EPOLL_CTL_MOD, cl->fd, &e);
+}
+
+static void
+client_free(struct client *cl)
+{
+	if (cl->dead)
+		return;
+	if (cl->job)
+		cl->job->cl = NULL;	/* the worker finishes for nobody */
+	epoll_ctl(S.epfd, EPOLL_CTL_DEL, cl->fd, NULL);
+	close(cl->fd);
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		S.clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	S.nclients--;
+	vs_proto_release(&cl->p);
+	vs_buf_release(&cl->out);
+	memset(cl->chal, 0, sizeof(cl->chal));
+	/* freed after the current batch of events, which may still name it */
+	cl->dead = 1;
+	cl->next = S.dead;
+	S.dead = cl;
+}
+
+static void
+reap_dead(void)
+{
+	struct client *cl;
+	struct worker *w;
+
+	while ((cl = S.dead)) {
+		S.dead = cl->next;
+		free(cl);
+	}
+	while ((w = S.dead_workers)) {
+		S.dead_workers = w->next;
+		free(w);
+	}
+}
+
+/* Write what we can; returns -1 if the client is gone (freed). */
+static int
+client_flush(struct client *cl)
+{
+	while (cl->out.len > cl->out_off && now_ms() >= cl->hold_ms) {
+		ssize_t n = send(cl->fd, cl->out.buf + cl->out_off,
+		    cl->out.len - cl->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0) {
+			client_free(cl);
+			return -1;
+		}
+		cl->out_off += (size_t)n;
+		cl->active = now_s();
+	}
+	if (cl->out_off == cl->out.len) {
+		vs_buf_reset(&cl->out);
+		cl->out_off = 0;
+		if (cl->closing || (cl->eof_in && !cl->job && !cl->pending &&
+		    vs_proto_pending(&cl->p) == 0)) {
+			client_free(cl);
+			return -1;
+		}
+	} else if (cl->out_off > (64 << 10)) {
+		memmove(cl->out.buf, cl->out.buf + cl->out_off,
+		    cl->out.len - cl->out_off);
+		vs_buf_setlen(&cl->out, cl->out.len - cl->out_off);
+		cl->out_off = 0;
+	}
+	return 0;
+}
+
+static int
+can_read(const struct client *cl)
+{
+	return !cl->closing && !cl->eof_in && !cl->job && !cl->waiting &&
+	    !cl->pending && now_ms() >= cl->hold_ms &&
+	    cl->out.len - cl->out_off < OUT_HIGH;
+}
+
+static const char *
+role_name(enum vsd_role r)
+{
+	switch (r) {
+	case VSD_NONE: return "an unauthenticated client";
+	case VSD_LOCAL: return "this user";
+	case VSD_ADMIN: return "an administrator";
+	case VSD_VSADMIN: return "the VS administrator";
+	case VSD_VSUSER: return "a VS user";
+	}
+	return "?";
+}
+
+static int
+vs_busy(const char *vs)
+{
+	struct worker *w;
+
+	for (w = S.workers; w; w = w->next)
+		if (!w->exited && vs[0] && strcmp(w->vs, vs) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- per-address auth failure memory (rate limit) ---------------------- */
+
+static int
+same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return 0;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return 0;
+}
+
+static struct failrec *
+fail_find(const struct sockaddr_storage *a, int create)
+{
+	struct failrec *f, *old = &S.fails[0];
+	time_t t = now_s();
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(S.fails); i++) {
+		f = &S.fails[i];
+		if (f->n && t - f->first > FAIL_WINDOW)
+			f->n = 0;
+		if (f->n && same_addr(&f->addr, a))
+			return f;
+		if (!f->n || f->first < old->first)
+			old = f;
+	}
+	if (!create)
+		return NULL;
+	memset(old, 0, sizeof(*old));
+	old->addr = *a;
+	old->first = t;
+	return old;
+}
+
+static void
+do_auth(struct client *cl, struct vs_proto_cmd *c)
+{
+	struct failrec *f = fail_find(&cl->addr, 0);
+	char hex[2 * VS_AUTH_CHAL_LEN + 1];
+
+	if (cl->kind != L_TCP || cl->who.role != VSD_NONE) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "already "
+		    "authenticated");
+		return;
+	}
+	if (c->argc > 2) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "usage: auth "
+		    "[RESPONSE]");
+		return;
+	}
+	if (!S.have_secret) {
+		vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "no usable secret "
+		    "file on this host: TCP logins are disabled");
+		return;
+	}
+	if (f && f->n >= FAIL_LOCK) {
+		vs_proto_err(&cl->out, VS_PROTO_E_LIMIT, "too many failed "
+		    "logins from this address, try again later");
+		cl->closing = 1;
+		return;
+	}
+	if (c->argc == 1) {
+		if (vs_auth_challenge(cl->chal) < 0) {
+			vs_proto_err(&cl->out, VS_PROTO_E_INTERNAL, "random "
+			    "number generator failed");
+			return;
+		}
+		cl->have_chal = 1;
+		vs_auth_hex(cl->chal, sizeof(cl->chal), hex);
+		vs_proto_ok(&cl->out, "challenge %s", hex);
+		return;
+	}
+	if (!cl->have_chal) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "ask for a challenge "
+		    "first: auth");
+		return;
+	}
+	cl->have_chal = 0;	/* a challenge answers once */
+	if (vs_auth_verify(&S.secret, cl->chal, c->argv[1])) {
+		memset(cl->chal, 0, sizeof(cl->chal));
+		cl->who.role = VSD_ADMIN;
+		cl->p.max_line = (size_t)S.conf->max_line;
+		log_info("%s: authenticated", cl->who.peer);
+		vs_proto_ok(&cl->out, "authenticated");
+		return;
+	}
+	f = fail_find(&cl->addr, 1);
+	f->n++;
+	cl->auth_fails++;
+	log_warnx("%s: authentication failed (%d from this address in %d s)",
+	    cl->who.peer, f->n, FAIL_WINDOW);
+	/* the answer is held back: guessing costs time */
+	cl->hold_ms = now_ms() + (uint64_t)S.conf->auth_fail_delay;
+	vs_proto_err(&cl->out, VS_PROTO_E_AUTH, "authentication failed");
+	if (cl->auth_fails >= MAX_AUTH_FAILS)
+		cl->closing = 1;
+}
+
+static void
+do_help(struct client *cl)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	const struct vsd_cmd *t;
+	size_t n, i;
+
+	t = vsd_cmd_table(&n);
+	for (i = 0; i < n; i++)
+		if (t[i].who & cl->who.role)
+			vs_buf_addf(&b, "%s %s%s%s\n", t[i].module, t[i].name,
+			    t[i].usage[0] ? " " : "", t[i].usage);
+	vs_proto_block(&cl->out, b.buf, b.len, "%zu commands", n);
+	vs_buf_release(&b);
+}
+
+/* Run the parsed command p.cmd; may leave it pending (busy VS). */
+static void
+dispatch(struct client *cl)
+{
+	struct vs_proto_cmd *c = &cl->p.cmd;
+	const struct vsd_cmd *cmd;
+	struct vsd_req r;
+	const char *vs = NULL;
+	int first = 1;
+
+	cl->waiting = 0;
+	cl->pending = 0;
+	cl->active = now_s();
+	if (strcmp(c->argv[0], "auth") == 0) {
+		do_auth(cl, c);
+		return;
+	}
+	if (cl->who.role == VSD_NONE) {
+		vs_proto_err(&cl->out, VS_PROTO_E_AUTH, "authenticate first "
+		    "(auth)");
+		if (++cl->bad >= MAX_BAD_UNAUTH)
+			cl->closing = 1;
+		return;
+	}
+	if (strcmp(c->argv[0], "help") == 0) {
+		do_help(cl);
+		return;
+	}
+	if (strcmp(c->argv[0], "version") == 0) {
+		vs_proto_ok(&cl->out, "freeVSD vsd %s", VSD_VERSION);
+		return;
+	}
+	if (!(cmd = vsd_cmd_find(c->argv[0]))) {
+		vs_proto_err(&cl->out, VS_PROTO_E_UNKNOWN, "unknown command "
+		    "'%.64s'", c->argv[0]);
+		return;
+	}
+	if (!(cmd->who & cl->who.role)) {
+		vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN, "%s is not "
+		    "allowed for %s", cmd->name, role_name(cl->who.role));
+		return;
+	}
+	if (cl->kind == L_VS) {
+		if (c->scope[0] && strcmp(c->scope, cl->who.vs) != 0) {
+			vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN, "this "
+			    "socket serves VS %s only", cl->who.vs);
+			return;
+		}
+		vs = cl->who.vs;
+	} else if (c->scope[0])
+		vs = c->scope;
+	if (cmd->takes_vs && !vs) {
+		if (c->argc < 2) {
+			vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "usage: %s "
+			    "NAME %s", cmd->name, cmd->usage);
+			return;
+		}
+		vs = c->argv[1];
+		first = 2;
+	} else if (!cmd->takes_vs && vs && cl->kind != L_VS) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "%s does not act on "
+		    "one server: use it outside a group", cmd->name);
+		return;
+	}
+	if (!cmd->takes_vs)
+		vs = NULL;
+	if (vs && !vs_valid_name(vs)) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "invalid server name "
+		    "'%.64s'", vs);
+		return;
+	}
+	if (c->argc - first < cmd->min || c->argc - first > cmd->max) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "usage: %s%s %s",
+		    cmd->name, cmd->takes_vs && !c->scope[0] &&
+		    cl->kind != L_VS ? " NAME" : "", cmd->usage);
+		return;
+	}
+	if (cmd->data && !c->has_data) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "%s needs a data "
+		    "block: %s ... {", cmd->name, cmd->name);
+		return;
+	}
+	if (!cmd->data && c->has_data) {
+		vs_proto_err(&cl->out, VS_PROTO_E_SYNTAX, "%s takes no data "
+		    "block", cmd->name);
+		return;
+	}
+	r.conf = S.conf;
+	r.who = &cl->who;
+	r.vs = vs;
+	r.argc = c->argc - first;
+	r.argv = c->argv + first;
+	r.data = c->has_data ? &c->data : NULL;
+	r.out = &cl->out;
+	if (cmd->mode == VSD_INLINE) {
+		cmd->fn(&r);
+		return;
+	}
+	if (vs && vs_busy(vs)) {
+		cl->pending = cl->waiting = 1;	/* retried when it is free */
+		return;
+	}
+	{
+		struct worker *w = xcalloc(1, sizeof(*w));
+		struct vs_buf tmp = VS_BUF_INIT;
+
+		r.out = &tmp;
+		w->type = EV_WORKER;
+		if (vsd_worker_start(&r, cmd, &w->pid, &w->fd) < 0) {
+			log_warn("cannot start a worker for %s", cmd->name);
+			vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "cannot start "
+			    "a worker: %s", strerror(errno));
+			free(w);
+			return;
+		}
+		vs_buf_release(&tmp);
+		snprintf(w->vs, sizeof(w->vs), "%s", vs ? vs : "");
+		snprintf(w->what, sizeof(w->what), "%s", cmd->name);
+		w->cl = cl;
+		cl->job = w;
+		w->next = S.workers;
+		S.workers = w;
+		ep_add(w->fd, w, EPOLLIN);
+	}
+}
+
+/* Parse and run what the client sent, as far as it can go now. */
+static void
+client_process(struct client *cl)
+{
+	while (!cl->closing && !cl->job) {
+		enum vs_proto_ev ev;
+
+		if (cl->pending) {
+			dispatch(cl);
+			if (cl->waiting)
+				break;
+			continue;
+		}
+		if (now_ms() < cl->hold_ms ||
+		    cl->out.len - cl->out_off >= OUT_HIGH)
+			break;
+		ev = vs_proto_next(&cl->p);
+		if (ev == VS_PROTO_NEED_MORE)
+			break;
+		if (ev == VS_PROTO_CMD) {
+			cl->pending = 1;
+			continue;
+		}
+		if (ev == VS_PROTO_EOF) {
+			vs_proto_ok(&cl->out, "Virtual server admin signing off");
+			cl->closing = 1;
+			break;
+		}
+		/* VS_PROTO_ERROR */
+		vs_proto_err(&cl->out, cl->p.err_code, "%s", cl->p.err_msg);
+		if (cl->who.role == VSD_NONE && ++cl->bad >= MAX_BAD_UNAUTH)
+			cl->closing = 1;
+	}
+	if (client_flush(cl) < 0)
+		return;
+	client_events(cl);
+}
+
+static void
+client_read(struct client *cl)
+{
+	char buf[READ_CHUNK];
+	ssize_t n;
+
+	if (!can_read(cl))
+		return;
+	n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0 || (cl->out.len == cl->out_off && !cl->job &&
+		    !cl->pending && vs_proto_pending(&cl->p) == 0)) {
+			client_free(cl);
+			return;
+		}
+		cl->eof_in = 1;	/* half-closed: answer what came, then go */
+	} else
+		vs_proto_feed(&cl->p, buf, (size_t)n);
+	client_process(cl);
+}
+
+static void
+fmt_peer(struct client *cl)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (cl->addr.ss_family == AF_INET) {
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&cl->addr)->sin_addr,
+		    a, sizeof(a));
+		port = ntohs(((struct sockaddr_in *)&cl->addr)->sin_port);
+	} else if (cl->addr.ss_family == AF_INET6) {
+		inet_ntop(AF_INET6,
+		    &((struct sockaddr_in6 *)&cl->addr)->sin6_addr, a,
+		    sizeof(a));
+		port = ntohs(((struct sockaddr_in6 *)&cl->addr)->sin6_port);
+	}
+	snprintf(cl->who.peer, sizeof(cl->who.peer), "%s port %d", a, port);
+}
+
+static int
+in_admin_group(uid_t uid, gid_t gid)
+{
+	struct group *g;
+	struct passwd *pw;
+	gid_t groups[256];
+	int ng = ARRAY_SIZE(groups), i;
+
+	if (!S.conf->admin_group || !(g = getgrnam(S.conf->admin_group)))
+		return 0;
+	if (gid == g->gr_gid)
+		return 1;
+	if (!(pw = getpwuid(uid)))
+		return 0;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) < 0)
+		return 0;
+	for (i = 0; i < ng; i++)
+		if (groups[i] == g->gr_gid)
+			return 1;
+	return 0;
+}
+
+/* Decide who the peer is; -1 (answer written) if it may not talk here. */
+static int
+identify(struct client *cl, struct listener *l)
+{
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	size_t i;
+
+	if (l->kind == L_TCP) {
+		char a[INET6_ADDRSTRLEN] = "";
+
+		fmt_peer(cl);
+		if (cl->addr.ss_family == AF_INET)
+			inet_ntop(AF_INET,
+			    &((struct sockaddr_in *)&cl->addr)->sin_addr, a,
+			    sizeof(a));
+		/* a VS never reaches the host's port 1725 */
+		for (i = 0; i < S.n_vs_ips; i++)
+			if (a[0] && strcmp(S.vs_ips[i], a) == 0) {
+				log_warnx("%s: refused: a virtual server's "
+				    "address", cl->who.peer);
+				vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN,
+				    "virtual servers may not use this port");
+				return -1;
+			}
+		cl->who.role = VSD_NONE;
+		return 0;
+	}
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+		vs_proto_err(&cl->out, VS_PROTO_E_INTERNAL, "cannot identify "
+		    "the caller");
+		return -1;
+	}
+	cl->who.host_uid = uc.uid;
+	if (l->kind == L_UNIX) {
+		cl->who.uid = uc.uid;
+		snprintf(cl->who.peer, sizeof(cl->who.peer), "uid %u pid %d",
+		    (unsigned)uc.uid, (int)uc.pid);
+		cl->who.role = uc.uid == 0 || in_admin_group(uc.uid, uc.gid) ?
+		    VSD_ADMIN : VSD_LOCAL;
+		return 0;
+	}
+	/* a VS's own socket: map the host uid through the VS's range */
+	{
+		struct vs_err err = VS_ERR_INIT;
+		struct vs_rec rec;
+
+		snprintf(cl->who.vs, sizeof(cl->who.vs), "%s", l->vs);
+		snprintf(cl->who.peer, sizeof(cl->who.peer), "VS %s host uid "
+		    "%u", l->vs, (unsigned)uc.uid);
+		if (vs_rec_load(S.conf, l->vs, &rec, &err) < 0) {
+			vs_proto_err(&cl->out, VS_PROTO_E_NOTFOUND, "no such "
+			    "server");
+			return -1;
+		}
+		if ((long long)uc.uid < rec.uid_base ||
+		    (long long)uc.uid >= rec.uid_base + rec.uid_count) {
+			log_warnx("%s: refused: uid outside the VS's range",
+			    cl->who.peer);
+			vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN, "caller "
+			    "is not a user of VS %s", l->vs);
+			return -1;
+		}
+		cl->who.uid = (uid_t)(uc.uid - rec.uid_base);
+		cl->who.role = cl->who.uid == 0 ? VSD_VSADMIN : VSD_VSUSER;
+		snprintf(cl->who.peer, sizeof(cl->who.peer), "VS %s uid %u",
+		    l->vs, (unsigned)cl->who.uid);
+		return 0;
+	}
+}
+
+static void
+pause_accept(void)
+{
+	struct listener *l;
+
+	S.accept_pause = now_s() + 1;
+	for (l = S.listeners; l; l = l->next)
+		epoll_ctl(S.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	log_warnx("out of file descriptors: not accepting for a second");
+}
+
+static void
+resume_accept(void)
+{
+	struct listener *l;
+
+	S.accept_pause = 0;
+	for (l = S.listeners; l; l = l->next)
+		ep_add(l->fd, l, EPOLLIN);
+}
+
+static void
+do_accept(struct listener *l)
+{
+	int k;
+
+	for (k = 0; k < 64; k++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct client *cl;
+		int fd;
+
+		fd = accept4(l->fd, (struct sockaddr *)&ss, &sl,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				pause_accept();
+			return;
+		}
+		if (S.stopping || (long long)S.nclients >= S.conf->max_clients) {
+			static const char busy[] =
+			    "-ERR 429 too many clients, try again later\n";
+
+			send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		cl = xcalloc(1, sizeof(*cl));
+		cl->type = EV_CLIENT;
+		cl->fd = fd;
+		cl->kind = l->kind;
+		cl->addr = ss;
+		cl->since = cl->active = now_s();
+		/* before authentication a line is short: "auth" and 64 hex */
+		vs_proto_init(&cl->p, l->kind == L_TCP ? 256 :
+		    (size_t)S.conf->max_line, MAX_DATA, vsd_cmd_is);
+		vs_buf_init(&cl->out, 0);
+		cl->next = S.clients;
+		if (S.clients)
+			S.clients->prev = cl;
+		S.clients = cl;
+		S.nclients++;
+		ep_add(fd, cl, 0);
+		if (identify(cl, l) < 0) {
+			cl->closing = 1;
+			if (client_flush(cl) == 0)
+				client_events(cl);
+			continue;
+		}
+		vs_proto_ok(&cl->out, "freeVSD Virtual Server administrator %s "
+		    "v%s server ready", S.hostname, VSD_VERSION);
+		log_debug("%s: connected (%s)", cl->who.peer,
+		    role_name(cl->who.role));
+		if (client_flush(cl) == 0)
+			client_events(cl);
+	}
+}
+
+/* ---- workers ---------------------------------------------------------- */
+
+static void
+worker_read(struct worker *w)
+{
+	char buf[16384];
+	ssize_t n;
+
+	while ((n = read(w->fd, buf, sizeof(buf))) > 0)
+		vs_buf_add(&w->out, buf, (size_t)n);
+}
+
+static void wake_waiters(void);
+
+static void
+worker_done(struct worker *w)
+{
+	struct worker **wp;
+	struct client *cl = w->cl;
+	int ok;
+
+	worker_read(w);
+	epoll_ctl(S.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	close(w->fd);
+	for (wp = &S.workers; *wp != w; wp = &(*wp)->next)
+		;
+	*wp = w->next;
+	ok = w->out.len > 0 && w->out.buf[w->out.len - 1] == '\n';
+	if (!ok) {
+		vs_buf_reset(&w->out);
+		if (WIFSIGNALED(w->status))
+			vs_proto_err(&w->out, VS_PROTO_E_INTERNAL, "%s: the "
+			    "worker died of signal %d", w->what,
+			    WTERMSIG(w->status));
+		else
+			vs_proto_err(&w->out, VS_PROTO_E_INTERNAL, "%s: the "
+			    "worker exited without an answer", w->what);
+	}
+	log_info("%s: %s%s%s: %.*s", cl ? cl->who.peer : "(gone)", w->what,
+	    w->vs[0] ? " " : "", w->vs,
+	    (int)(strchr(w->out.buf, '\n') - w->out.buf), w->out.buf);
+	if (cl) {
+		vs_buf_add(&cl->out, w->out.buf, w->out.len);
+		cl->job = NULL;
+		cl->active = now_s();
+	}
+	vs_buf_release(&w->out);
+	w->type = EV_WORKER;
+	w->next = S.dead_workers;	/* may still be named in this batch */
+	S.dead_workers = w;
+	w->fd = -1;
+	/* a create or delete changes the set of VS sockets */
+	sync_vs();
+	if (cl)
+		client_process(cl);
+	wake_waiters();
+}
+
+static void
+wake_waiters(void)
+{
+	struct client *cl, *next;
+
+	for (cl = S.clients; cl; cl = next) {
+		next = cl->next;
+		if (cl->waiting)
+			client_process(cl);	/* dispatch re-checks */
+	}
+}
+
+static void
+reap(void)
+{
+	struct worker *w;
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (w = S.workers; w; w = w->next)
+			if (w->pid == pid)
+				break;
+		if (!w)
+			continue;
+		w->exited = 1;
+		w->status = st;
+		worker_done(w);
+	}
+}
+
+/* ---- signals, timers, reload ------------------------------------------ */
+
+static void
+reload(void)
+{
+	struct vs_buf errs = VS_BUF_INIT;
+	struct vs_conf *nc = xcalloc(1, sizeof(*nc));
+
+	if (vs_conf_load(S.conf_path, S.explicit_conf, nc, &errs) < 0) {
+		vs_buf_rtrim(&errs);
+		log_warnx("reload failed, keeping the running configuration:\n"
+		    "%s", errs.buf);
+		free(nc);
+		vs_buf_release(&errs);
+		return;
+	}
+	vs_buf_release(&errs);
+	if (strcmp(nc->state_root, S.conf->state_root) != 0) {
+		log_warnx("reload: state_root changed; that needs a restart, "
+		    "keeping '%s' for now", S.conf->state_root);
+		free(nc->state_root);
+		nc->state_root = xstrdup(S.conf->state_root);
+		free(nc->instance);
+		nc->instance = xstrdup(S.conf->instance);
+	}
+	/* clients keep pointing at S.conf: swap the contents */
+	close_tcp_listeners();
+	vs_conf_release(S.conf);
+	*S.conf = *nc;
+	free(nc);
+	load_secret();
+	if (open_tcp_listeners() < 0)
+		log_warnx("reload: some TCP listeners could not be opened");
+	sync_vs();
+	log_info("configuration reloaded from '%s'", S.conf->path ?
+	    S.conf->path : "(built-in defaults)");
+}
+
+static void
+handle_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(S.sigfd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload();
+			break;
+		case SIGTERM:
+		case SIGINT:
+			if (!S.stopping)
+				log_info("signal %d: stopping after running "
+				    "operations", (int)si.ssi_signo);
+			S.stopping = 1;
+			break;
+		case SIGCHLD:
+			reap();
+			break;
+		}
+	}
+}
+
+static void
+timeouts(void)
+{
+	struct client *cl, *next;
+	time_t t = now_s();
+	uint64_t ms = now_ms();
+
+	for (cl = S.clients; cl; cl = next) {
+		long long limit = S.conf->client_timeout;
+
+		next = cl->next;
+		if (cl->hold_ms && ms >= cl->hold_ms) {
+			cl->hold_ms = 0;
+			client_process(cl);
+			continue;
+		}
+		if (cl->job)
+			continue;
+		if (cl->who.role == VSD_NONE && cl->kind == L_TCP) {
+			if (limit > AUTH_TIMEOUT)
+				limit = AUTH_TIMEOUT;
+			if (t - cl->since < limit)
+				continue;
+		} else if (t - cl->active < limit)
+			continue;
+		log_info("%s: idle for %lld s, closing", cl->who.peer, limit);
+		vs_proto_err(&cl->out, 408, "timeout, closing");
+		cl->closing = 1;
+		if (client_flush(cl) == 0)
+			client_events(cl);
+	}
+}
+
+static void
+stop_listening(void)
+{
+	struct listener *l;
+
+	while ((l = S.listeners)) {
+		S.listeners = l->next;
+		close_listener(l);
+	}
+}
+
+int
+vsd_control_run(struct vs_conf *conf, const char *conf_path,
+    int explicit_conf, int readyfd)
+{
+	char *runvs, *sock;
+	sigset_t ss;
+	int fd;
+
+	S.conf = conf;
+	S.conf_path = conf_path;
+	S.explicit_conf = explicit_conf;
+	if (gethostname(S.hostname, sizeof(S.hostname) - 1) < 0)
+		snprintf(S.hostname, sizeof(S.hostname), "localhost");
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGHUP);
+	sigaddset(&ss, SIGTERM);
+	sigaddset(&ss, SIGINT);
+	sigaddset(&ss, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &ss, NULL);
+	S.sigfd = signalfd(-1, &ss, SFD_NONBLOCK | SFD_CLOEXEC);
+	S.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (S.sigfd < 0 || S.epfd < 0)
+		fatal("signalfd/epoll");
+	ep_add(S.sigfd, &sig_ev, EPOLLIN);
+
+	runvs = vs_conf_dir(conf, "run/vs");
+	if (mkdir(runvs, 0755) < 0 && errno != EEXIST)
+		fatal("cannot create '%s'", runvs);
+	free(runvs);
+	/* any local user may connect (read-only commands); rights are
+	 * decided per command from SO_PEERCRED */
+	sock = vs_conf_dir(conf, "run/vsd.sock");
+	if ((fd = unix_listen(sock, 0666)) < 0)
+		fatal("cannot listen on '%s'", sock);
+	add_listener(L_UNIX, fd, NULL, sock);
+	log_info("listening on %s", sock);
+	free(sock);
+	load_secret();
+	if (open_tcp_listeners() < 0)
+		fatalx("cannot open the TCP listeners");
+	sync_vs();
+	if (readyfd >= 0) {
+		if (write(readyfd, "1", 1) != 1)
+			log_warn("cannot tell the parent we are up");
+		close(readyfd);
+	}
+	log_info("serving (freeVSD vsd %s)", VSD_VERSION);
+
+	while (!S.stopping || S.workers) {
+		struct epoll_event evs[64];
+		int n, i;
+
+		if (S.stopping && S.listeners)
+			stop_listening();
+		n = epoll_wait(S.epfd, evs, ARRAY_SIZE(evs), 1000);
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait");
+		for (i = 0; i < n; i++) {
+			enum ev_type *t = evs[i].data.ptr;
+
+			switch (*t) {
+			case EV_SIGNAL:
+				handle_signal();
+				break;
+			case EV_LISTEN:
+				do_accept((struct listener *)t);
+				break;
+			case EV_WORKER:
+				if (((struct worker *)t)->fd >= 0)
+					worker_read((struct worker *)t);
+				break;
+			case EV_CLIENT: {
+				struct client *cl = (struct client *)t;
+
+				if (cl->dead)
+					break;
+				/* both directions closed: nobody to answer */
+				if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+					client_free(cl);
+					break;
+				}
+				if (evs[i].events & EPOLLOUT) {
+					if (client_flush(cl) < 0)
+						break;
+					client_process(cl);
+					break;
+				}
+				if (evs[i].events & EPOLLIN)
+					client_read(cl);
+				break;
+			}
+			}
+		}
+		reap_dead();
+		if (S.accept_pause && now_s() >= S.accept_pause)
+			resume_accept();
+		timeouts();
+		if (now_s() - S.last_sync >= SYNC_EVERY && !S.stopping)
+			sync_vs();
+	}
+	stop_listening();
+	while (S.clients)
+		client_free(S.clients);
+	reap_dead();
+	vs_auth_secret_clear(&S.secret);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* vsd.h - internals of the management daemon shared by its files:
+ * control.c (sockets, clients, the event loop), cmd.c (the command table
+ * and who may run what), priv.c (running an operation in a worker
+ * process), mod_*.c (the protocol's modules). */
+#ifndef VSD_H
+#define VSD_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "state.h"
+#include "valid.h"
+
+/* Who is calling: decided by the listener and the kernel (SO_PEERCRED),
+ * never by the request. */
+enum vsd_role {
+	VSD_NONE	= 0,		/* TCP, not authenticated yet */
+	VSD_LOCAL	= 1u << 0,	/* any other host user (unix socket) */
+	VSD_ADMIN	= 1u << 1,	/* host root, admin group, TCP+auth */
+	VSD_VSADMIN	= 1u << 2,	/* uid 0 of a VS, on its own socket */
+	VSD_VSUSER	= 1u << 3,	/* another uid of a VS, its socket */
+};
+
+#define VSD_ANY_VS	(VSD_VSADMIN | VSD_VSUSER)
+
+struct vsd_caller {
+	enum vsd_role role;
+	uid_t uid;			/* host uid; VS uid for VS roles */
+	uid_t host_uid;			/* as the kernel reported it */
+	char vs[VS_NAME_MAX + 1];	/* the VS of a VS socket */
+	char peer[80];			/* for the log: "uid 0", "127.0.0.1:4711" */
+};
+
+/* One command to execute.  Handlers write exactly one answer to out. */
+struct vsd_req {
+	const struct vs_conf *conf;
+	const struct vsd_caller *who;
+	const char *vs;			/* target VS, NULL if the command has none */
+	int argc;			/* operands after the VS name */
+	char **argv;
+	const struct vs_buf *data;	/* data block, NULL if none */
+	struct vs_buf *out;
+};
+
+typedef void (*vsd_cmd_fn)(struct vsd_req *r);
+
+enum vsd_mode {
+	VSD_INLINE,	/* quick and read-only: runs in the event loop */
+	VSD_WORKER,	/* runs in a worker process, serialised per VS */
+};
+
+struct vsd_cmd {
+	const char *name;
+	const char *module;
+	int takes_vs;		/* first operand is the VS (or the group's) */
+	int min, max;		/* operands after the VS name */
+	int data;		/* 1: needs a data block */
+	unsigned who;		/* roles allowed (enum vsd_role bits) */
+	enum vsd_mode mode;
+	vsd_cmd_fn fn;
+	const char *usage;	/* operands, for help and errors */
+};
+
+/* cmd.c */
+const struct vsd_cmd *vsd_cmd_find(const char *name);
+int vsd_cmd_is(const char *word);
+const struct vsd_cmd *vsd_cmd_table(size_t *n);
+
+/* priv.c: run r in a worker process; *pidp and *fdp (read end, answer
+ * text until EOF) on success. */
+int vsd_worker_start(struct vsd_req *r, const struct vsd_cmd *c,
+    pid_t *pidp, int *fdp);
+
+/* control.c */
+/* Serve until SIGTERM; readyfd (or -1) gets one byte once listening. */
+int vsd_control_run(struct vs_conf *conf, const char *conf_path,
+    int explicit_conf, int readyfd);
+
+/* Helpers for handlers (cmd.c). */
+void vsd_err_answer(struct vsd_req *r, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void vsd_ok_answer(struct vsd_req *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Load the target VS's record; answers 404 and returns -1 if missing. */
+int vsd_load_vs(struct vsd_req *r, struct vs_rec *rec);
+/* Open the target VS's root directory (O_DIRECTORY|O_NOFOLLOW); answers
+ * and returns -1 on failure. */
+int vsd_open_root(struct vsd_req *r, const struct vs_rec *rec);
+/* openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|
+ * RESOLVE_NO_XDEV) of path under a VS root fd. */
+int vsd_open_in(int rootfd, const char *path, int flags, mode_t mode);
+/* Replace path (relative to dirfd, no '/') with data atomically: temp
+ * file, fchown/fchmod, fsync, rename. */
+int vsd_write_at(int dirfd, const char *name, const char *data, size_t len,
+    uid_t uid, gid_t gid, mode_t mode);
+
+/* Modules. */
+void mod_vs_create(struct vsd_req *r);
+void mod_vs_delete(struct vsd_req *r);
+void mod_vs_list(struct vsd_req *r);
+void mod_vs_info(struct vsd_req *r);
+void mod_vs_start(struct vsd_req *r);
+void mod_vs_stop(struct vsd_req *r);
+void mod_vs_restart(struct vsd_req *r);
+void mod_vs_reboot(struct vsd_req *r);
+void mod_user_add(struct vsd_req *r);
+void mod_user_del(struct vsd_req *r);
+void mod_user_list(struct vsd_req *r);
+void mod_user_passwd(struct vsd_req *r);
+void mod_priv_setrights(struct vsd_req *r);
+void mod_priv_listrights(struct vsd_req *r);
+void mod_quota_set(struct vsd_req *r);
+void mod_quota_get(struct vsd_req *r);
+void mod_apache_get(struct vsd_req *r);
+void mod_apache_name(struct vsd_req *r);
+void mod_apache_redirect(struct vsd_req *r);
+void mod_sendmail_get(struct vsd_req *r);
+void mod_sendmail_set(struct vsd_req *r);
+
+/* mod_user.c: name of VS uid in the VS's /etc/passwd (buf of
+ * VS_USER_MAX+1), or -1. */
+int vsd_vs_username(const struct vs_conf *conf, const struct vs_rec *rec,
+    uid_t vsuid, char *buf);
+/* uid of user in the VS's /etc/passwd; -1 (ENOENT) if none. */
+int vsd_vs_user_uid(const struct vs_conf *conf, const struct vs_rec *rec,
+    const char *user, long long *uid);
+
+#endif
