@@ -30,10 +30,10 @@ endif
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS  = $(BASE_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-LIBS        = $(PKG_LIBS) -lpthread
+LIBS        = $(PKG_LIBS) -lpthread -lcrypt
 
 # Debian packages needed to build, test and benchmark (make deps).
-DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev \
+DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev libcrypt-dev \
 	libseccomp-dev libcmocka-dev libssl-dev rpm iproute2 util-linux \
 	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps \
 	psmisc file xz-utils cpio wrk python3 iputils-ping nftables

@@ -649,8 +649,10 @@ do_help(struct client *cl)
 	t = vsd_cmd_table(&n);
 	for (i = 0; i < n; i++)
 		if (t[i].who & cl->who.role)
-			vs_buf_addf(&b, "%s %s%s%s\n", t[i].module, t[i].name,
-			    t[i].usage[0] ? " " : "", t[i].usage);
+			vs_buf_addf(&b, "%s %s%s%s%s\n", t[i].module,
+			    t[i].name, t[i].takes_vs && cl->kind != L_VS ?
+			    " NAME" : "", t[i].usage[0] ? " " : "",
+			    t[i].usage);
 	vs_proto_block(&cl->out, b.buf, b.len, "%zu commands", n);
 	vs_buf_release(&b);
 }
