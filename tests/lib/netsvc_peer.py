@@ -112,6 +112,11 @@ def main():
         except ConnectionRefusedError:
             print("refused: nobody listens")
             sys.exit(1)
+        except ConnectionResetError:
+            # the SYN was answered (someone listens), then the reset
+            # arrived before connect() returned
+            print("reset")
+            return
         try:
             c.sendall(b"hello\n")
             r = c.recv(100)
