@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "journal.h"
+#include "snap.h"
 #include "state.h"
 #include "vsroot.h"
 #include "xmem.h"
@@ -23,6 +24,7 @@ static const struct {
 } repairs[] = {
 	{ "create", vs_root_repair_create },
 	{ "delete", vs_root_repair_delete },
+	{ "restore", vs_snap_repair_restore },
 };
 
 static int

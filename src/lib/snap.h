@@ -140,4 +140,11 @@ int vs_snap_verify(const struct vs_conf *conf, const char *path,
     const struct vs_snap_opts *opts, struct vs_snap_info *info,
     struct vs_err *err);
 
+/* Repair function of the journal's "restore" op (journal.h): removes the
+ * temporary tree the entry names (the VS's root is whole either way). */
+struct vs_journal_entry;
+int vs_snap_repair_restore(const struct vs_conf *conf,
+    const struct vs_journal_entry *e, struct vs_buf *report,
+    struct vs_err *err);
+
 #endif

@@ -864,15 +864,16 @@ check_seal(struct snap_reader *r, struct vs_err *err)
 {
 	struct vs_buf got = VS_BUF_INIT;
 	const char *a, *b, *nl;
+	size_t keep = r->seal.len;
 	int rc, n;
 
+	/* the seal itself must be whole, and be the last member; its own
+	 * digest is not part of it */
+	if (read_member(r, &got, SNAP_META_MAX + 128 * r->entries, err) < 0)
+		goto fail;
+	vs_buf_setlen(&r->seal, keep);
 	vs_buf_addf(&r->seal, "entries %lld\nbytes %lld\nskel %lld\nend\n",
 	    r->entries, r->data_bytes, (long long)r->skel.n);
-	/* the seal itself must be whole, and be the last member */
-	if (read_member(r, &got, SNAP_META_MAX + 64 * r->entries, err) < 0)
-		goto fail;
-	r->in_member = 0;
-	vs_hash_release(&r->h);
 	rc = archive_read_next_header(r->a, &r->e);
 	if (rc != ARCHIVE_EOF) {
 		vs_err_set(err, EPROTO, "bad archive: members after the seal");

@@ -35,55 +35,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fswalk.h"
+#include "journal.h"
 #include "log.h"
+#include "rmtree.h"
 #include "runtime.h"
 #include "snap_int.h"
 #include "state.h"
+#include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
-
-/* ---- removing a tree ------------------------------------------------- */
-
-static int
-rm_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
-{
-	(void)ctx;
-	if (e->mount)
-		return vs_err_set(err, EBUSY, "'%s' is a mount point",
-		    e->path);
-	if (S_ISDIR(e->st->st_mode) && !e->post)
-		return 0;
-	if (unlinkat(e->dirfd, e->name, S_ISDIR(e->st->st_mode) ?
-	    AT_REMOVEDIR : 0) < 0 && errno != ENOENT)
-		return vs_err_sys(err, "cannot remove '%s'", e->path);
-	return 0;
-}
-
-/* Remove dirfd/name and everything below, fd-relative, never following
- * a symlink or crossing a mount. */
-int
-snap_rmtree(int dirfd, const char *name, struct vs_err *err)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	int rc;
-
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ENOTDIR && unlinkat(dirfd, name, 0) == 0)
-			return 0;
-		return vs_err_sys(err, "cannot open '%s'", name);
-	}
-	rc = vs_fswalk(fd, rm_fn, NULL, VS_FSWALK_POST, err);
-	close(fd);
-	if (rc < 0)
-		return vs_err_prefix(err, "cannot remove '%s'", name);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return vs_err_sys(err, "cannot remove '%s'", name);
-	return 0;
-}
 
 /* Remove every state_root/vs/.restore-NAME.* (caller holds the lock). */
 static int
@@ -103,7 +63,7 @@ clean_leftovers(int vsdir, const char *name, struct vs_buf *report,
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, pfx, strlen(pfx)) != 0)
 			continue;
-		if (snap_rmtree(vsdir, de->d_name, err) < 0) {
+		if (vs_rmtree(vsdir, de->d_name, NULL, err) < 0) {
 			rc = -1;
 			break;
 		}
@@ -495,20 +455,6 @@ extract_in_child(struct rctx *c, int archfd, struct vs_err *err)
 /* ---- restore ---------------------------------------------------------- */
 
 static int
-is_running(const struct vs_conf *conf, const char *name, struct vs_err *err)
-{
-	struct vs_run_status st;
-
-	if (vs_run_status(conf, name, &st, err) < 0) {
-		/* without a runtime nothing can be running */
-		if (errno == ENOSYS)
-			return 0;
-		return -1;
-	}
-	return st.running;
-}
-
-static int
 restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
     const char *id, const struct vs_snap_opts *opts, struct vs_err *err)
 {
@@ -519,6 +465,7 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	_cleanup_free_ char *tmp = NULL;
 	_cleanup_close_ int vsdir = -1, store = -1, archfd = -1;
 	struct vs_err e2 = VS_ERR_INIT;
+	long long jid;
 	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
@@ -538,8 +485,13 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	if (clean_leftovers(vsdir, rec->name, NULL, err) < 0)
 		return -1;
 	tmp = xasprintf(".restore-%s.%d", rec->name, (int)getpid());
-	if (mkdirat(vsdir, tmp, 0700) < 0)
-		return vs_err_sys(err, "cannot create '%s'", tmp);
+	jid = vs_journal_begin(conf, "restore", rec->name, tmp, err);
+	if (jid < 0)
+		return -1;
+	if (mkdirat(vsdir, tmp, 0700) < 0) {
+		vs_err_sys(err, "cannot create '%s'", tmp);
+		goto undo;
+	}
 	c.tmpfd = openat(vsdir, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (c.tmpfd < 0 || fstat(c.tmpfd, &c.tmpst) < 0) {
@@ -561,8 +513,11 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	rc = 0;
 undo:
 	/* before the swap: the half-built tree; after: the old root */
-	if (snap_rmtree(vsdir, tmp, &e2) < 0)
-		log_warnx("%s (the next restore removes it)", e2.msg);
+	if (vs_rmtree(vsdir, tmp, NULL, &e2) < 0)
+		log_warnx("%s (the next restore or reconcile removes it)",
+		    e2.msg);
+	else
+		vs_journal_end(conf, jid, NULL);
 	if (c.tmpfd >= 0)
 		close(c.tmpfd);
 	if (c.skelfd >= 0)
@@ -587,7 +542,7 @@ vs_snap_restore(const struct vs_conf *conf, const char *name,
 		return vs_err_set(err, EINVAL, "bad snapshot id '%s'", id);
 	if (vs_rec_load(conf, name, &rec, err) < 0)
 		return -1;
-	running = is_running(conf, name, err);
+	running = vs_root_running(conf, name, err);
 	if (running < 0)
 		return -1;
 	if (running && !(opts->flags & VS_SNAP_RESTART))
@@ -607,4 +562,40 @@ vs_snap_restore(const struct vs_conf *conf, const char *name,
 		return vs_err_prefix(err, "restored '%s' but cannot start it",
 		    name);
 	return rc;
+}
+
+/* A temporary tree of ours: ".restore-NAME.DIGITS". */
+static int
+tmp_ok(const char *t, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(t, ".restore-", 9) != 0 || strncmp(t + 9, name, n) != 0 ||
+	    t[9 + n] != '.' || !t[10 + n])
+		return 0;
+	return strspn(t + 10 + n, "0123456789") == strlen(t + 10 + n);
+}
+
+int
+vs_snap_repair_restore(const struct vs_conf *conf,
+    const struct vs_journal_entry *e, struct vs_buf *report,
+    struct vs_err *err)
+{
+	_cleanup_free_ char *vsp = vs_conf_dir(conf, "vs");
+	_cleanup_close_ int vsdir = -1;
+
+	if (!tmp_ok(e->detail, e->name))
+		return vs_err_set(err, EUCLEAN, "bad temporary name '%s'",
+		    e->detail);
+	vsdir = open(vsp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (vsdir < 0)
+		return vs_err_sys(err, "cannot open '%s'", vsp);
+	/* before the swap it is the half-built tree, after it the old
+	 * root: garbage either way, the VS's root is whole */
+	if (vs_rmtree(vsdir, e->detail, NULL, err) < 0)
+		return -1;
+	if (report)
+		vs_buf_addf(report, "restore %s: removed '%s'\n", e->name,
+		    e->detail);
+	return 0;
 }

@@ -164,7 +164,7 @@ verify_fd(int fd, const struct vs_snap_opts *opts, long long uid_count,
 			;
 		if (rc < 0)
 			break;
-		rc = 1;
+		rc = 0;
 	}
 	if (rc == 0 && info)
 		*info = r.info;
@@ -588,6 +588,7 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		d->mode = archive_entry_mode(e) & 07777;
 		d->uid = archive_entry_uid(e);
 		d->gid = archive_entry_gid(e);
+		d->mtime = archive_entry_mtime(e);
 		/* a hard link's size is its first name's: not compared */
 		d->size = d->type != 'f' ? 0 : archive_entry_hardlink(e) ?
 		    -1 : archive_entry_size(e);
