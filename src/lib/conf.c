@@ -436,6 +436,7 @@ KW_NUM(kw_snap_level, snap_level, 1, 19)
 KW_NUM(kw_snap_threads, snap_threads, 0, 256)
 KW_BOOL(kw_gateway, gateway)
 KW_BOOL(kw_nat, nat)
+KW_BOOL(kw_no_new_privs, no_new_privs)
 
 /* Limits are valid globally and inside `vs NAME { }`. */
 static int
@@ -603,6 +604,7 @@ static const struct keyword {
 	{ "max_servers", kw_max_servers, 0 },
 	{ "memory_max", kw_memory_max, 1 },
 	{ "nat", kw_nat, 0 },
+	{ "no_new_privs", kw_no_new_privs, 0 },
 	{ "pids_max", kw_pids_max, 1 },
 	{ "redirect", kw_redirect, 0 },
 	{ "run_size", kw_run_size, 0 },
@@ -799,6 +801,7 @@ vs_conf_dump(const struct vs_conf *c, struct vs_buf *o)
 		    c->redirects[i].target);
 	vs_buf_addf(o, "gateway %s\nnat %s\nhost_addr %s\n",
 	    c->gateway ? "yes" : "no", c->nat ? "yes" : "no", c->host_addr);
+	vs_buf_addf(o, "no_new_privs %s\n", c->no_new_privs ? "yes" : "no");
 	vs_buf_addf(o, "run_size %lld\ntmp_size %lld\nstop_timeout %lld\n",
 	    c->run_size_mb, c->tmp_size_mb, c->stop_timeout);
 	vs_buf_addf(o, "max_clients %lld\nmax_line %lld\nclient_timeout %lld\n"

@@ -129,6 +129,8 @@ struct vs_conf {
 	int gateway;		/* give VSs a default route via the host */
 	int nat;		/* masquerade VS traffic leaving the host */
 	char *host_addr;	/* host side of every VS veth (link-local) */
+	int no_new_privs;	/* PR_SET_NO_NEW_PRIVS on every VS process
+				 * (breaks set-id programs in VSs) */
 	long long run_size_mb, tmp_size_mb;
 	long long stop_timeout;		/* seconds before the cgroup is killed */
 	long long max_clients, max_line, client_timeout;
