@@ -30,6 +30,7 @@
 #include "runtime.h"
 #include "state.h"
 #include "valid.h"
+#include "vsroot.h"
 #include "xmem.h"
 
 #define LOG_MAX		(1024 * 1024)	/* NAME.log rotates to NAME.log.1 */
@@ -348,8 +349,8 @@ static pid_t
 monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
     unsigned flags, int logw, struct vs_err *err)
 {
-	_cleanup_close_ int vsdir = -1, rootfd = -1, exefd = -1, netfd = -1;
-	_cleanup_free_ char *vsinit = NULL, *vsdirp = NULL, *hostdir = NULL;
+	_cleanup_close_ int rootfd = -1, exefd = -1, netfd = -1;
+	_cleanup_free_ char *vsinit = NULL, *hostdir = NULL, *rootp = NULL;
 	const char *tools[ARRAY_SIZE(vs_tools) + 1];
 	char *toolpaths[ARRAY_SIZE(vs_tools)] = { NULL };
 	struct vs_launch l;
@@ -363,14 +364,9 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 	exefd = open(vsinit, O_PATH | O_CLOEXEC);
 	if (exefd < 0)
 		return vs_err_sys(err, "open '%s'", vsinit);
-	vsdirp = vs_conf_dir(conf, "vs");
-	vsdir = open(vsdirp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (vsdir < 0)
-		return vs_err_sys(err, "open '%s'", vsdirp);
-	rootfd = openat(vsdir, rec->name, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC);
+	rootfd = vs_root_open(conf, rec->name, err);
 	if (rootfd < 0)
-		return vs_err_sys(err, "open the root of VS '%s'", rec->name);
+		return -1;
 	if (!(flags & VS_START_NONET)) {
 		netfd = vs_net_open(conf, rec->name, err);
 		/* TODO(cgnet): drop the ENOSYS fallback once net.c lands */
@@ -388,6 +384,8 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 	memset(&l, 0, sizeof(l));
 	l.conf = conf;
 	l.rec = rec;
+	rootp = xasprintf("%s/vs/%s", conf->state_root, rec->name);
+	l.fs.root = rootp;
 	l.fs.rootfd = rootfd;
 	l.fs.vsd_dir = hostdir;
 	l.fs.uid_base = rec->uid_base;

@@ -122,6 +122,14 @@ vs_confine_seccomp(struct vs_err *err)
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return vs_err_set(err, ENOMEM, "seccomp_init failed");
+	/* libseccomp sets no_new_privs unless told not to; we load with
+	 * CAP_SYS_ADMIN of the VS's user namespace instead (confine.h) */
+	rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (rc < 0) {
+		errno = -rc;
+		vs_err_sys(err, "seccomp: keep no_new_privs off");
+		goto fail;
+	}
 #ifdef __x86_64__
 	/* the same rules for 32-bit programs (int 0x80); x32 stays killed
 	 * by libseccomp's bad-architecture action */

@@ -236,7 +236,8 @@ make_run(int root, const struct vs_fs_spec *s, struct vs_err *err)
 int
 vs_fs_enter(const struct vs_fs_spec *s, struct vs_err *err)
 {
-	_cleanup_close_ int root = -1, proc = -1, sys = -1, tmp = -1;
+	_cleanup_close_ int here = -1, root = -1, proc = -1, sys = -1, tmp = -1;
+	struct stat a, b;
 	struct mount_attr nodev = { .attr_set = MOUNT_ATTR_NODEV };
 	char size[32], uid[32], gid[32];
 	const char *tmpopts[] = { "mode=1777", size, uid, gid, NULL };
@@ -248,13 +249,20 @@ vs_fs_enter(const struct vs_fs_spec *s, struct vs_err *err)
 	/* the VS root as a mount of its own (pivot_root needs one); not
 	 * recursive, so nothing mounted below it on the host comes along;
 	 * set-id stays on (per-VS set-id copies), device nodes off */
-	root = open_tree(s->rootfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	here = open(s->root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (here < 0)
+		return vs_err_sys(err, "open '%s'", s->root);
+	if (fstat(here, &a) < 0 || fstat(s->rootfd, &b) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return vs_err_set(err, ESTALE, "'%s' changed during start",
+		    s->root);
+	root = open_tree(here, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
 	    AT_EMPTY_PATH);
 	if (root < 0)
 		return vs_err_sys(err, "clone VS root mount");
 	if (mount_setattr(root, "", AT_EMPTY_PATH, &nodev, sizeof(nodev)) < 0)
 		return vs_err_sys(err, "set nodev on VS root");
-	if (move_mount(root, "", s->rootfd, "", MOVE_MOUNT_F_EMPTY_PATH |
+	if (move_mount(root, "", here, "", MOVE_MOUNT_F_EMPTY_PATH |
 	    MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return vs_err_sys(err, "attach VS root mount");
 

@@ -18,7 +18,10 @@
 #include "state.h"
 
 struct vs_fs_spec {
-	int rootfd;		/* O_DIRECTORY fd of the VS root (host view) */
+	const char *root;	/* host path of the VS root: reopened in the
+				 * new mount namespace (a fd from the old one
+				 * names the old mounts) */
+	int rootfd;		/* the same, opened earlier: must match */
 	const char *vsd_dir;	/* host dir bind-mounted at /run/vsd, or NULL */
 	long long uid_base;	/* host uid (and gid) of the VS's root */
 	long long run_mb, tmp_mb;	/* tmpfs sizes */
