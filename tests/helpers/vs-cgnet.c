@@ -7,6 +7,10 @@
  *   vs-cgnet cg run NAME CMD...     run CMD in the cgroup, exit with its status
  *   vs-cgnet net create NAME NUMBER IP|none
  *   vs-cgnet net destroy|open NAME
+ *   vs-cgnet instance               print the config's instance tag
+ *   vs-cgnet forkloop N             fork N sleepers, print how many forks
+ *                                   worked ("forked K errno E"), kill them
+ *   vs-cgnet hog MB                 allocate and touch MB MiB, then exit 0
  * The config comes from $VSD_CONF.
  */
 #include <errno.h>
@@ -14,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "conf.h"
@@ -41,6 +47,62 @@ num(const char *s)
 	if (*s == '\0' || *end)
 		usage();
 	return v;
+}
+
+/* Bounded fork loop: the pids limit must stop it short of n. */
+static int
+forkloop(long long n)
+{
+	pid_t *kids = calloc((size_t)n, sizeof(*kids));
+	long long k;
+	int e = 0;
+
+	if (!kids)
+		return 1;
+	for (k = 0; k < n; k++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			e = errno;
+			break;
+		}
+		if (p == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			pause();
+			_exit(0);
+		}
+		kids[k] = p;
+	}
+	printf("forked %lld errno %s\n", k, e ? strerrorname_np(e) : "0");
+	fflush(stdout);
+	while (k-- > 0) {
+		kill(kids[k], SIGKILL);
+		waitpid(kids[k], NULL, 0);
+	}
+	free(kids);
+	return 0;
+}
+
+/* Touch mb MiB page by page: inside a smaller memory limit the OOM
+ * killer must end it (SIGKILL) long before the loop finishes. */
+static int
+hog(long long mb)
+{
+	long long i;
+
+	for (i = 0; i < mb; i++) {
+		char *p = malloc(1 << 20);
+		size_t j;
+
+		if (!p) {
+			printf("malloc failed at %lld MiB\n", i);
+			return 1;
+		}
+		for (j = 0; j < (1 << 20); j += 4096)
+			p[j] = 1;
+	}
+	printf("allocated %lld MiB\n", mb);
+	return 0;
 }
 
 static int
@@ -160,6 +222,18 @@ main(int argc, char **argv)
 	int r;
 
 	log_init("vs-cgnet", 1, getenv("VSD_DEBUG") ? 1 : 0);
+	if (argc == 3 && strcmp(argv[1], "forkloop") == 0)
+		return forkloop(num(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "hog") == 0)
+		return hog(num(argv[2]));
+	if (argc == 2 && strcmp(argv[1], "instance") == 0) {
+		if (vs_conf_load(NULL, 0, &c, &errors) < 0) {
+			fprintf(stderr, "%s", errors.buf);
+			return 1;
+		}
+		printf("%s\n", c.instance);
+		return 0;
+	}
 	if (argc < 3)
 		usage();
 	if (vs_conf_load(NULL, 0, &c, &errors) < 0) {
