@@ -76,7 +76,7 @@ static int
 ensure_dir(const struct vs_conf *conf, const char *sub, struct vs_err *err)
 {
 	_cleanup_free_ char *path = vs_conf_dir(conf, sub);
-	mode_t mode = strncmp(sub, "state/", 6) ? 0755 : 0700;
+	mode_t mode = strcmp(sub, "state") ? 0755 : 0700;
 
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return vs_err_sys(err, "cannot create '%s'", path);

@@ -431,7 +431,8 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static const char *const extra[] = { "state/redirect", NULL };
+	static const char *const extra[] = { "state/redirect", "state/apache",
+	    NULL };
 	struct vs_err err = VS_ERR_INIT;
 	int c, fg = 0, check = 0, verbose = 0, sfd, ifd;
 	sigset_t mask;

@@ -1,7 +1,11 @@
-/* rules.c - the redirect rules of one VS: the host's defaults from
- * vsd.conf plus the VS's own rule file.
+/* rules.c - the redirect rules of one VS, in three layers:
  *
- * state_root/state/redirect/NAME, in the config language:
+ * 1. vsd.conf's `redirect PORT to PORT` lines (80 -> 8080, 443 -> 8443);
+ * 2. state_root/state/apache/NAME, written by vsd's mod_apache: when it
+ *    exists its `redirect` lines are the VS's whole list (vsd copies the
+ *    defaults in when it first writes it); `server_name` lines are vsd's;
+ * 3. state_root/state/redirect/NAME, vsredirect's own per-VS settings
+ *    (written by the host's admin), applied last:
  *     proxy v1|v2|none             PROXY header for this VS's rules
  *     redirect PORT to PORT [proxy v1|v2|none]
  *     noredirect PORT              drop a default rule (e.g. 443)
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "valid.h"
 #include "vsredirect.h"
@@ -23,6 +28,7 @@ struct rctx {
 	struct vsr_rules *rs;
 	enum vs_proxy_version proxy;	/* this file's default */
 	int proxy_set;
+	int apache;		/* reading vsd's file: redirect lines only */
 	unsigned char explicit[VSR_MAX_RULES];
 };
 
@@ -58,6 +64,9 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 	struct vsr_rules *rs = x->rs;
 	int port = 0, target = 0, i, v;
 
+	if (x->apache && strcmp(av[0], "redirect") &&
+	    strcmp(av[0], "server_name"))
+		return vs_conf_error(p, "unknown keyword '%s'", av[0]);
 	if (!strcmp(av[0], "proxy")) {
 		if (ac != 2 || (v = vs_proxy_version_parse(av[1])) < 0)
 			return vs_conf_error(p, "usage: proxy v1|v2|none");
@@ -85,7 +94,9 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 		}
 		return 0;
 	}
-	if (strcmp(av[0], "redirect"))
+	if (x->apache && !strcmp(av[0], "server_name"))
+		return 0;
+	if (strcmp(av[0], "redirect") || (x->apache && ac != 4))
 		return vs_conf_error(p, "unknown keyword '%s'", av[0]);
 	if ((ac != 4 && ac != 6) || strcmp(av[2], "to") ||
 	    (ac == 6 && strcmp(av[4], "proxy")))
@@ -118,6 +129,7 @@ vsr_rules_load(const struct vs_conf *conf, const char *name,
 	_cleanup_free_ char *path = NULL;
 	struct vsr_rules rs;
 	struct rctx x;
+	struct stat st;
 	size_t i;
 	int k;
 
@@ -137,8 +149,19 @@ vsr_rules_load(const struct vs_conf *conf, const char *name,
 		vs_buf_addf(errors, "invalid server name '%s'\n", name);
 		return -1;
 	}
+	path = xasprintf("%s/state/apache/%s", conf->state_root, name);
+	/* stat, not access(2): access checks with the real uid and no
+	 * capabilities, and we run as nobody with CAP_DAC_READ_SEARCH */
+	if (stat(path, &st) == 0) {
+		rs.n = 0;	/* vsd's list replaces the defaults */
+		x.apache = 1;
+		if (vs_conf_parse_file(path, rule_stmt, &x, errors) < 0)
+			return -1;
+		x.apache = 0;
+	}
+	free(path);
 	path = xasprintf("%s/state/redirect/%s", conf->state_root, name);
-	if (access(path, F_OK) == 0 &&
+	if (stat(path, &st) == 0 &&
 	    vs_conf_parse_file(path, rule_stmt, &x, errors) < 0)
 		return -1;
 	/* a file-wide "proxy" applies to every rule without its own */

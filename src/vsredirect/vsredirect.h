@@ -23,9 +23,9 @@ struct vsr_rules {
 
 /*
  * The rules of VS name: conf's `redirect` lines (with proxy as their
- * PROXY header) then the VS's own file state_root/state/redirect/NAME
- * (set through vsd's mod_apache), which may add, replace or remove
- * rules.  A missing file is no error.  On error *errors has
+ * PROXY header), replaced by the list in vsd's state/apache/NAME when
+ * that exists (mod_apache), then changed by state/redirect/NAME
+ * (rules.c).  Missing files are no error.  On error *errors has
  * "file:line: msg" lines and *out is untouched.
  */
 int vsr_rules_load(const struct vs_conf *conf, const char *name,

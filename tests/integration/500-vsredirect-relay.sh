@@ -94,4 +94,4 @@ out=$(in_vs web1 unshare -U -r "$PYTHON" "$NETSVC_PEER" bind "$IP" 8084 2>&1)
 is "$out" "bound" "... but can bind 8084"
 
 kill -TERM $VSR_PID; wait $VSR_PID; is "$?" 0 "SIGTERM: clean exit"
-done_testing
+netsvc_done

@@ -70,3 +70,14 @@ need_netsvc() {
 	[ -n "$PYTHON" ] || skip_all "needs python3"
 	[ -x "$VSD_BUILD/tests/vs-cgnet" ] || skip_all "needs build/tests/vs-cgnet (make check-integration builds it)"
 }
+
+# netsvc_done: done_testing, showing the daemons' logs after a failure
+netsvc_done() {
+	local f
+	if [ "$_tap_fail" -gt 0 ]; then
+		for f in "$T"/vsredirect.log "$T"/virtuald.log; do
+			[ -f "$f" ] && sed "s|^|# $(basename "$f" .log): |" "$f" | tail -60
+		done
+	fi
+	done_testing
+}
