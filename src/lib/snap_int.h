@@ -129,6 +129,7 @@ struct snap_reader {
 	long long entries, data_bytes;
 	long long uid_count;		/* owners must be below this */
 	unsigned flags;
+	int extracting;			/* restore: fifos need consent */
 	int state;			/* 0 tree, 1 sealed */
 	struct snap_progress prog;
 };

@@ -179,8 +179,9 @@ snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
 	w->a = archive_write_new();
 	w->lr = archive_entry_linkresolver_new();
 	archive_entry_linkresolver_set_strategy(w->lr,
-	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
-	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	    ARCHIVE_FORMAT_TAR_PAX_INTERCHANGE);
+	/* full pax (not "restricted"): every entry keeps its nanoseconds */
+	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(w->a) != ARCHIVE_OK ||
 	    archive_write_set_bytes_per_block(w->a, 65536) != ARCHIVE_OK ||
 	    archive_write_open(w->a, w, NULL, w_write, NULL) != ARCHIVE_OK)
@@ -820,6 +821,11 @@ check_entry(struct snap_reader *r, struct vs_err *err)
 			return vs_err_set(err, EPROTO, "refusing entry '%s': "
 			    "absolute path, '..' or empty component", p);
 	}
+	/* libarchive reads a tar hard link with no file type */
+	if (archive_entry_hardlink(e) && ft == 0) {
+		ft = AE_IFREG;
+		archive_entry_set_filetype(e, AE_IFREG);
+	}
 	if (++r->entries > r->max_entries)
 		return vs_err_set(err, EFBIG, "more than %lld entries: "
 		    "refusing the archive", r->max_entries);
@@ -829,7 +835,8 @@ check_entry(struct snap_reader *r, struct vs_err *err)
 	case AE_IFLNK:
 		break;
 	case AE_IFIFO:
-		if (r->flags & VS_SNAP_ALLOW_FIFO)
+		/* reading one is harmless; creating one needs consent */
+		if (!r->extracting || (r->flags & VS_SNAP_ALLOW_FIFO))
 			break;
 		return vs_err_set(err, EPERM, "refusing entry '%s': named "
 		    "pipe (not allowed)", p);

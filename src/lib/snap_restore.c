@@ -367,6 +367,7 @@ extract(struct rctx *c, int archfd, struct vs_err *err)
 	if (snap_reader_open(&c->r, archfd, c->opts, c->rec->uid_count, 0,
 	    err) < 0)
 		return -1;
+	c->r.extracting = 1;
 	if (check_skel(c, err) < 0)
 		return -1;
 	c->ext = archive_write_disk_new();

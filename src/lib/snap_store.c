@@ -229,7 +229,9 @@ vs_snap_import(const struct vs_conf *conf, const char *path,
 		return -1;
 	left = st.st_size;
 	while (left > 0) {
-		ssize_t n = copy_file_range(src, NULL, out, NULL, left, 0);
+		/* explicit offset: verify moved the shared one */
+		loff_t pos = st.st_size - left;
+		ssize_t n = copy_file_range(src, &pos, out, NULL, left, 0);
 
 		if (n <= 0) {
 			vs_err_sys(err, "cannot copy '%s'", path);
@@ -264,7 +266,7 @@ copy_entry(struct snap_reader *r, struct snap_writer *w, struct vs_err *err)
 	int link, rc;
 
 	/* reader stripped the "/" of directories; the writer wants it */
-	if (archive_entry_filetype(e) == AE_IFDIR) {
+	if (archive_entry_filetype(e) == AE_IFDIR && *r->path) {
 		_cleanup_free_ char *p = xasprintf("%s/",
 		    archive_entry_pathname(e));
 

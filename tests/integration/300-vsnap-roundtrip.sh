@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# vsnap round trips: save a VS with every kind of object a root holds,
+# change it, restore, and compare the trees exactly (content, modes,
+# owners, times, symlinks, hard links, xattrs, ACLs, sparse files,
+# skeleton links); a fresh VS's snapshot is kilobytes and plain tar lists
+# it; export/import into a VS with another uid range; list, diff, delete.
+source "$(dirname "$0")/../lib/common.sh"
+source "$VSD_TOP/tests/lib/vsroot.sh"
+need_root
+need_cmd python3 tar zstd vsdadm vsnap
+new_state_root
+host_ids_fixture
+tree() { python3 "$VSD_TOP/tests/integration/300-vsnap-tree.py" "$@"; }
+
+mkdir -p "$ROOT/skel"
+fixture_skel "$ROOT/skel"
+run_ok "create web1" vsdadm create web1 10.77.1.2 web1.example.com
+run_ok "create web2" vsdadm create web2 10.77.1.3 web2.example.com
+R=$ROOT/vs/web1
+B=$(vs_uid web1)
+B2=$(vs_uid web2)
+ok $([ -n "$B" ] && [ -n "$B2" ] && [ "$B" != "$B2" ]; echo $?) "two uid ranges ($B, $B2)"
+
+# a fresh VS: kilobytes, and plain tar lists it
+id0=$(vsnap save web1 -m fresh) ; ok $? "save a fresh VS"
+f0=$ROOT/snapshots/web1/$id0.tar.zst
+sz=$(stat -c %s "$f0")
+ok $([ "$sz" -lt 65536 ]; echo $?) "fresh VS's snapshot is small ($sz bytes)"
+full=$(cd "$R" && tar -cf - . | zstd -q -3 | wc -c)
+diag "fresh: $sz bytes, tar|zstd of the same root: $full bytes"
+ok $([ $((sz * 20)) -lt "$full" ]; echo $?) "under 5% of tar|zstd of this tiny fixture ($full)"
+run_ok "tar --zstd -tf lists it" tar --zstd -tf "$f0"
+is "$(tar --zstd -tf "$f0" | head -1)" "vsnap/header" "header is the first member"
+is "$(tar --zstd -tf "$f0" | tail -1)" "vsnap/seal" "seal is the last member"
+run_ok "verify" vsnap verify "$f0"
+
+# every kind of object, owned by VS users
+mkdir -p "$R/home/alice/d"
+echo "alice's file" >"$R/home/alice/f"
+printf 'x%.0s' $(seq 1 5000) >"$R/home/alice/d/big"
+ln "$R/home/alice/f" "$R/home/alice/hardlink"
+ln -s ../alice/f "$R/home/alice/rel-link"
+ln -s /etc/passwd "$R/home/alice/abs-link"
+head -c 100000 /dev/urandom >"$R/home/alice/random"
+truncate -s 50M "$R/home/alice/sparse"
+echo data | dd of="$R/home/alice/sparse" bs=1 seek=20000000 conv=notrunc status=none
+chown -R $((B + 1000)):$((B + 1000)) "$R/home/alice"
+chown -h $((B + 1000)):$((B + 100)) "$R/home/alice/abs-link"
+cp /usr/bin/true "$R/home/alice/suid"
+chown $((B + 1000)):$((B + 1000)) "$R/home/alice/suid"
+chmod 4755 "$R/home/alice/suid"
+chmod 1750 "$R/home/alice/d"
+mkfifo "$R/home/alice/fifo"; chown $((B + 1000)):$((B + 1000)) "$R/home/alice/fifo"
+python3 - "$R/home/alice/f" $((B + 1001)) <<'PY'
+import os, struct, sys
+p, uid = sys.argv[1], int(sys.argv[2])
+os.setxattr(p, "user.note", b"hello \x00 binary")
+ents = [(1, 6, 0xffffffff), (2, 4, uid), (4, 4, 0xffffffff),
+        (0x10, 4, 0xffffffff), (0x20, 4, 0xffffffff)]
+os.setxattr(p, "system.posix_acl_access",
+            struct.pack("<I", 2) + b"".join(struct.pack("<HHI", *e) for e in ents))
+PY
+ok $? "xattr and ACL set"
+touch -h -d '2001-02-03 04:05:06.123456789' "$R/home/alice/rel-link" "$R/home/alice/f"
+touch -d '1999-01-01' "$R/home/alice/d"
+rm "$R/usr/bin/cat"                       # a skeleton file the VS removed
+cp "$R/usr/bin/ls" "$R/usr/bin/ls.new" && mv "$R/usr/bin/ls.new" "$R/usr/bin/ls"   # replaced by a private copy
+chown $B:$B "$R/usr/bin/ls"
+
+before=$(tree "$R" "$B" "$ROOT/skel")
+id1=$(vsnap save web1 -m "with data"); ok $? "save with data"
+f1=$ROOT/snapshots/web1/$id1.tar.zst
+run_ok "verify" vsnap verify "$f1"
+is "$(tree "$R" "$B" "$ROOT/skel")" "$before" "saving changes nothing in the VS"
+run_ok "diff right after save: no change" vsnap diff web1 "$id1"
+
+# change things, then roll back
+echo tampered >"$R/home/alice/f"
+rm -rf "$R/home/alice/d" "$R/etc/passwd"
+echo new >"$R/home/alice/new"
+ln -sf /nowhere "$R/home/alice/rel-link"
+out=$(vsnap diff web1 "$id1"); rc=$?
+is "$rc" 1 "diff reports changes (exit 1)"
+ok $(echo "$out" | grep -qx '+ home/alice/new'; echo $?) "diff: added file"
+ok $(echo "$out" | grep -qx -- '- etc/passwd'; echo $?) "diff: removed file"
+ok $(echo "$out" | grep -qx 'M home/alice/rel-link'; echo $?) "diff: changed link"
+run_fails "restore refuses the fifo without --allow-fifo" vsnap restore web1 "$id1"
+run_ok "restore --allow-fifo" vsnap restore --allow-fifo web1 "$id1"
+after=$(tree "$R" "$B" "$ROOT/skel")
+is "$after" "$before" "restored tree is identical (content, modes, owners, times, links, xattrs, ACLs)"
+[ "$after" = "$before" ] || diff <(echo "$before") <(echo "$after") | head -20 | sed 's/^/# /'
+blocks=$(stat -c %b "$R/home/alice/sparse")
+ok $([ "$blocks" -lt 1000 ]; echo $?) "sparse file stays sparse ($blocks blocks)"
+ok $([ "$(stat -c %i "$R/usr/bin/bash")" = "$(stat -c %i "$ROOT/skel/usr/bin/bash")" ]; echo $?) \
+	"skeleton files are re-linked, not copied"
+ok $([ ! -e "$R/usr/bin/cat" ]; echo $?) "a skeleton file the VS had removed stays removed"
+is "$(ls -a "$ROOT/vs" | grep -c restore)" 0 "no temporary tree left"
+run_ok "diff after restore: no change" vsnap diff web1 "$id1"
+
+# the fresh snapshot takes it all back
+run_ok "restore the fresh snapshot" vsnap restore web1 "$id0"
+ok $([ ! -e "$R/home/alice" ]; echo $?) "VS is fresh again"
+
+# --full, -o, export/import into a VS with another uid range
+run_ok "save --full -o" vsnap save web1 --full -o "$T/full.tar.zst"
+fsz=$(stat -c %s "$T/full.tar.zst")
+ok $([ "$fsz" -gt $((sz * 4)) ]; echo $?) "--full stores skeleton files ($fsz bytes)"
+run_ok "verify --full" vsnap verify "$T/full.tar.zst"
+run_ok "export" vsnap export web1 "$id1" "$T/export.tar.zst"
+run_ok "verify export" vsnap verify "$T/export.tar.zst"
+ok $(tar --zstd -tf "$T/export.tar.zst" | grep -qx 'root/usr/bin/bash'; echo $?) \
+	"export stores the skeleton files"
+id2=$(vsnap import "$T/export.tar.zst" web2); ok $? "import into web2"
+run_ok "restore into web2 (uid range $B2)" vsnap restore --allow-fifo web2 "$id2"
+is "$(tree "$ROOT/vs/web2" "$B2" "$ROOT/skel")" "$before" \
+	"web2 is web1's tree, owners shifted into web2's range"
+run_fails "import the same snapshot twice" vsnap import "$T/export.tar.zst" web2
+
+# list and delete
+run_ok "list" vsnap list web1
+n=$(vsnap --json list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+is "$n" 3 "list --json: three snapshots"
+run_ok "delete" vsnap delete web1 "$id0"
+run_fails "delete again" vsnap delete web1 "$id0"
+is "$(vsnap --json list web1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 "one left for web1"
+run_fails "restore a deleted snapshot" vsnap restore web1 "$id0"
+run_fails "bad snapshot id" vsnap restore web1 ../../etc
+run_fails "unknown VS" vsnap save nosuch
+vsnap save 2>/dev/null; is $? 2 "usage error exits 2"
+done_testing
