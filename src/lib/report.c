@@ -246,6 +246,20 @@ vs_report_add(struct vs_report *r, enum vs_report_list_kind k,
 	va_end(ap);
 }
 
+void
+vs_report_clear_list(struct vs_report *r, enum vs_report_list_kind k)
+{
+	struct vs_report_list *l = &r->lists[k];
+	size_t j;
+
+	for (j = 0; j < l->n; j++) {
+		free(l->items[j].name);
+		free(l->items[j].detail);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
 int
 vs_report_verdict(const struct vs_report *r)
 {

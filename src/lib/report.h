@@ -115,6 +115,9 @@ void vs_report_add(struct vs_report *r, enum vs_report_list_kind list,
     const char *name, const char *detail_fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Drop a list's items (a policy the recipe ignores). */
+void vs_report_clear_list(struct vs_report *r, enum vs_report_list_kind list);
+
 /* The verdict: 0 pass, 1 a check failed, 3 could not run (error set or
  * a check in error).  These are vstry's exit codes. */
 int vs_report_verdict(const struct vs_report *r);

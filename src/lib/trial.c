@@ -1,0 +1,1438 @@
+/* trial.c - one disposable trial of packages in a VS (steps in trial.h).
+ *
+ * Trust: the packages, everything they install and everything that runs
+ * inside the VS are hostile.  The package managers run only inside the VS
+ * (vs_run_spawn); the host side touches the VS's tree only through the
+ * root fd: openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS), O_NOFOLLOW,
+ * O_EXCL, and reads what the VS produced (files, /proc) with size caps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "priv/cgroup.h"
+#include "runtime.h"
+#include "state.h"
+#include "treediff.h"
+#include "trial.h"
+#include "valid.h"
+#include "vsroot.h"
+#include "xmem.h"
+
+#define TRIAL_DBPATH	"/var/lib/rpm"
+#define TRIAL_PKGDIR	".vstry"	/* at the VS's root (its /tmp is a
+					 * tmpfs inside, hiding host writes) */
+#define TRIAL_MAX_OUTPUT (1024 * 1024)	/* kept per command */
+#define TRIAL_MAX_FILE	(8 * 1024 * 1024)	/* passwd, group */
+#define TRIAL_MAX_HASH	((off_t)64 << 20)
+#define TRIAL_PKG_MAX	64
+
+/* Paths the package manager itself changes: its database and logs. */
+static const char *const pm_state[] = {
+	"/var/lib/rpm", "/var/lib/rpm-state", "/usr/lib/sysimage/rpm",
+	"/var/lib/dpkg", "/var/log/dpkg.log", "/var/log/alternatives.log",
+	"/etc/ld.so.cache", "/" TRIAL_PKGDIR,
+};
+
+struct strv {
+	char **v;
+	size_t n, alloc;
+};
+
+struct trial {
+	const struct vs_conf *conf;
+	const struct vs_trial_opts *o;
+	const struct vs_recipe *rc;
+	struct vs_report *rep;
+	char vs[VS_NAME_MAX + 1];
+	char lockname[VS_NAME_MAX + 1];
+	struct vs_rec rec;
+	int created, started, lockfd, rootfd, skelfd;
+	long long jid;
+	int type;			/* 'r' or 'd' */
+	struct strv files;		/* packages inside the VS: /.vstry/N */
+	struct strv names;		/* package names */
+	struct strv pkglist;		/* files the packages own (sorted) */
+	struct strv users0, groups0;	/* "name\tdetail" sorted */
+	struct vs_tree before, installed, removed;
+	pid_t init_pid;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void
+strv_add(struct strv *s, const char *str)
+{
+	xgrow(&s->v, sizeof(*s->v), s->n + 1, &s->alloc);
+	s->v[s->n++] = xstrdup(str);
+}
+
+static void
+strv_release(struct strv *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static int
+str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+strv_sort(struct strv *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), str_cmp);
+}
+
+static int
+strv_has(const struct strv *s, const char *str)
+{
+	return s->n && bsearch(&str, s->v, s->n, sizeof(*s->v), str_cmp);
+}
+
+static int
+under(const char *path, const char *prefix)
+{
+	size_t l = strlen(prefix);
+
+	return strncmp(path, prefix, l) == 0 &&
+	    (path[l] == '\0' || path[l] == '/');
+}
+
+static int
+is_pm_state(const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(pm_state); i++)
+		if (under(path, pm_state[i]))
+			return 1;
+	return 0;
+}
+
+/* Open path (relative, inside the VS) with every component resolved in
+ * the VS's root and no symlink followed at all. */
+static int
+open_in_vs(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned)flags | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+
+	while (*path == '/')
+		path++;
+	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
+	    sizeof(how));
+}
+
+/* Read a regular file of the VS (at most max bytes). */
+static int
+read_vs_file(int rootfd, const char *path, struct vs_buf *out, size_t max)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	fd = open_in_vs(rootfd, path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return vs_buf_read_fd(out, fd, max) < 0 ? -1 : 0;
+}
+
+/* Read a small host file (/proc); missing = empty. */
+static void
+read_host_small(const char *path, struct vs_buf *out, size_t max)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd >= 0)
+		(void)vs_buf_read_fd(out, fd, max);
+}
+
+/* A package name as printed by the package manager inside the VS. */
+static int
+valid_pkg_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || s[0] == '-')
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("._+-~", *s)))
+			return 0;
+	return 1;
+}
+
+int
+vs_trial_pkg_type(int fd)
+{
+	unsigned char m[21];
+	ssize_t n = pread(fd, m, sizeof(m), 0);
+
+	if (n >= 4 && m[0] == 0xed && m[1] == 0xab && m[2] == 0xee &&
+	    m[3] == 0xdb)
+		return 'r';
+	if (n == 21 && memcmp(m, "!<arch>\ndebian-binary", 21) == 0)
+		return 'd';
+	return 0;
+}
+
+/* ---- running commands in the VS ----------------------------------------- */
+
+#define EXEC_TIMEDOUT	(-2)
+
+/*
+ * Run argv inside the VS as its root, stdout and stderr into out (capped),
+ * for at most timeout_ms.  *code: exit status, 128+signal, or
+ * EXEC_TIMEDOUT.  Returns -1 only when it could not be started.
+ */
+static int
+vs_exec_capture(struct trial *t, char *const argv[], long long timeout_ms,
+    struct vs_buf *out, int *code, struct vs_err *err)
+{
+	static char *const env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		    "/sbin:/bin",
+		"HOME=/root", "LANG=C", "LC_ALL=C", "TERM=dumb",
+		"DEBIAN_FRONTEND=noninteractive", NULL,
+	};
+	struct vs_exec x;
+	struct pollfd pfd[2];
+	long long end = vs_report_now_ms() + timeout_ms, left;
+	char buf[16384];
+	int p[2], pidfd, st = 0, exited = 0, eof = 0;
+	ssize_t r;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return vs_err_sys(err, "pipe");
+	memset(&x, 0, sizeof(x));
+	x.argv = argv;
+	x.env = env;
+	x.cwd = "/";
+	x.fd_in = -1;
+	x.fd_out = p[1];
+	x.fd_err = p[1];
+	pid = vs_run_spawn(t->conf, t->vs, &x, NULL, err);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
+	}
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* read until the command exits; a daemon it left behind may keep
+	 * the pipe open, so EOF is not the end */
+	while (!exited) {
+		left = end - vs_report_now_ms();
+		if (left <= 0) {
+			kill(pid, SIGKILL);
+			*code = EXEC_TIMEDOUT;
+			break;
+		}
+		pfd[0] = (struct pollfd){ eof ? -1 : p[0], POLLIN, 0 };
+		pfd[1] = (struct pollfd){ pidfd, POLLIN, 0 };
+		if (poll(pfd, 2, pidfd < 0 ? (left < 50 ? (int)left : 50) :
+		    (int)(left > 60000 ? 60000 : left)) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents) {
+			r = read(p[0], buf, sizeof(buf));
+			if (r <= 0)
+				eof = 1;
+			else if (out->len < TRIAL_MAX_OUTPUT)
+				vs_buf_add(out, buf, (size_t)r);
+		}
+		if ((pidfd >= 0 && pfd[1].revents) || (pidfd < 0 &&
+		    waitpid(pid, &st, WNOHANG) == pid && (exited = 2)))
+			exited = exited ? exited : 1;
+	}
+	if (exited != 2 && waitpid(pid, &st, 0) < 0)
+		st = 0;
+	if (exited) {
+		/* what is already in the pipe, without waiting for EOF */
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		while (!eof && out->len < TRIAL_MAX_OUTPUT &&
+		    (r = read(p[0], buf, sizeof(buf))) > 0)
+			vs_buf_add(out, buf, (size_t)r);
+		*code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	close(p[0]);
+	return 0;
+}
+
+static const char *
+code_text(int code, char *buf, size_t size)
+{
+	if (code == EXEC_TIMEDOUT)
+		snprintf(buf, size, "timed out");
+	else if (code >= 128)
+		snprintf(buf, size, "killed by signal %d", code - 128);
+	else
+		snprintf(buf, size, "exit %d", code);
+	return buf;
+}
+
+/* ---- what the VS holds: users, processes, ports ------------------------- */
+
+/* "name\tuid N" per line of an /etc/passwd or /etc/group of the VS. */
+static void
+read_accounts(int rootfd, const char *path, struct strv *out)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	char *line, *save = NULL, *c1, *c2, *c3;
+
+	if (read_vs_file(rootfd, path, &b, TRIAL_MAX_FILE) == 0) {
+		for (line = strtok_r(b.buf, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (!(c1 = strchr(line, ':')) ||
+			    !(c2 = strchr(c1 + 1, ':')))
+				continue;
+			*c1 = '\0';
+			c3 = strchr(c2 + 1, ':');
+			if (c3)
+				*c3 = '\0';
+			if (strlen(line) > 64 || strlen(c2 + 1) > 12)
+				continue;
+			{
+				char *s = xasprintf("%s\t%s %s", line,
+				    path[5] == 'p' ? "uid" : "gid", c2 + 1);
+				strv_add(out, s);
+				free(s);
+			}
+		}
+	}
+	vs_buf_release(&b);
+	strv_sort(out);
+}
+
+static void
+report_accounts(struct trial *t, const char *path, const struct strv *old,
+    enum vs_report_list_kind list)
+{
+	struct strv now = { 0 };
+	size_t i;
+	char *tab;
+
+	read_accounts(t->rootfd, path, &now);
+	for (i = 0; i < now.n; i++) {
+		if (strv_has(old, now.v[i]))
+			continue;
+		tab = strchr(now.v[i], '\t');
+		*tab = '\0';
+		vs_report_add(t->rep, list, now.v[i], "%s", tab + 1);
+	}
+	strv_release(&now);
+}
+
+/* Processes of the VS other than its init, into a report list. */
+static size_t
+report_processes(struct trial *t, enum vs_report_list_kind list)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf b = VS_BUF_INIT;
+	pid_t *pids = NULL;
+	size_t n = 0, i, k, found = 0;
+	char path[64], *ns;
+	long vspid;
+
+	if (vs_cgroup_procs(t->conf, t->vs, &pids, &n, &err) < 0) {
+		vs_report_add(t->rep, list, "?", "cannot list: %s", err.msg);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (pids[i] == t->init_pid)
+			continue;
+		vs_buf_reset(&b);
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
+		read_host_small(path, &b, 8192);
+		vspid = pids[i];
+		/* NSpid: host ... innermost; the VS's view is the last */
+		if ((ns = strstr(b.buf, "\nNSpid:"))) {
+			char *e = strchr(ns + 1, '\n'), *sp;
+
+			if (e)
+				*e = '\0';
+			sp = strrchr(ns, '\t');
+			if (sp)
+				vspid = strtol(sp + 1, NULL, 10);
+		}
+		vs_buf_reset(&b);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pids[i]);
+		read_host_small(path, &b, 512);
+		if (b.len == 0)
+			continue;	/* exited meanwhile, or a kernel thread */
+		for (k = 0; k < b.len; k++)
+			if (b.buf[k] == '\0')
+				b.buf[k] = ' ';
+		vs_buf_rtrim(&b);
+		snprintf(path, sizeof(path), "pid %ld", vspid);
+		vs_report_add(t->rep, list, b.buf, "%s", path);
+		found++;
+	}
+	free(pids);
+	vs_buf_release(&b);
+	return found;
+}
+
+/* Listening sockets in the VS's network namespace, seen through its
+ * init's /proc/PID/net (the host reads; nothing runs in the VS). */
+static void
+report_ports(struct trial *t, enum vs_report_list_kind list, int want_port,
+    int want_udp, int *found)
+{
+	static const char *const files[] = { "tcp", "tcp6", "udp", "udp6" };
+	struct vs_buf b = VS_BUF_INIT;
+	char path[64], *line, *save = NULL;
+	unsigned a, port, st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		int udp = files[i][0] == 'u';
+
+		vs_buf_reset(&b);
+		snprintf(path, sizeof(path), "/proc/%d/net/%s",
+		    (int)t->init_pid, files[i]);
+		read_host_small(path, &b, 1 << 20);
+		save = NULL;
+		for (line = strtok_r(b.buf, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save)) {
+			char addr[40];
+
+			if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*x:%*x %x",
+			    addr, &port, &st) != 3)
+				continue;
+			if (st != (udp ? 0x07u : 0x0Au))
+				continue;
+			if (found) {
+				if ((int)port == want_port && udp == want_udp)
+					*found = 1;
+				continue;
+			}
+			if (strlen(addr) == 8 && sscanf(addr, "%x", &a) == 1)
+				snprintf(addr, sizeof(addr), "%u.%u.%u.%u",
+				    a & 0xff, (a >> 8) & 0xff,
+				    (a >> 16) & 0xff, a >> 24);
+			else
+				snprintf(addr, sizeof(addr), "[ipv6]");
+			snprintf(path, sizeof(path), "%s %s:%u", files[i],
+			    addr, port);
+			vs_report_add(t->rep, list, path, NULL);
+		}
+	}
+	vs_buf_release(&b);
+}
+
+/* ---- steps ---------------------------------------------------------------- */
+
+static void
+random_suffix(char *out, size_t size)
+{
+	unsigned char r[4];
+	unsigned i;
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+		unsigned v = (unsigned)getpid() ^ (unsigned)time(NULL);
+
+		memcpy(r, &v, sizeof(r));
+	}
+	for (i = 0; i < sizeof(r) && 2 * i + 2 < size; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+static int
+create_vs(struct trial *t, struct vs_err *err)
+{
+	struct vs_create_req q;
+	char sfx[16], ip[16], fqdn[64];
+	unsigned char r[2];
+	int tries;
+
+	random_suffix(sfx, sizeof(sfx));
+	snprintf(t->vs, sizeof(t->vs), VS_TRIAL_PREFIX "%s", sfx);
+	snprintf(t->lockname, sizeof(t->lockname), "trial-%s", sfx);
+	snprintf(fqdn, sizeof(fqdn), "%s.vstry.invalid", t->vs);
+	t->lockfd = vs_state_lock(t->conf, t->lockname, 1, err);
+	if (t->lockfd < 0)
+		return -1;
+	t->jid = vs_journal_begin(t->conf, "trial", t->lockname, t->vs, err);
+	if (t->jid < 0)
+		return -1;
+	for (tries = 0; tries < 8; tries++) {
+		/* the VS has no network by default, but every VS has an
+		 * address: a random one in 10.254/16, retried if taken */
+		if (getrandom(r, sizeof(r), 0) != sizeof(r))
+			r[0] = (unsigned char)getpid(), r[1] = (unsigned char)tries;
+		snprintf(ip, sizeof(ip), "10.254.%u.%u", r[0],
+		    1 + r[1] % 253);
+		memset(&q, 0, sizeof(q));
+		q.name = t->vs;
+		q.ip = ip;
+		q.fqdn = fqdn;
+		q.disposable = 1;
+		if (vs_create(t->conf, &q, &t->rec, NULL, err) == 0) {
+			t->created = 1;
+			return 0;
+		}
+		if (errno != EEXIST || !strstr(err->msg, "IP address"))
+			return -1;
+	}
+	return -1;
+}
+
+static int
+start_vs(struct trial *t, struct vs_err *err)
+{
+	struct vs_run_status st;
+	_cleanup_free_ char *skel = vs_conf_dir(t->conf, "skel");
+
+	if (vs_run_start(t->conf, t->vs, t->rc->network ? 0 : VS_START_NONET,
+	    err) < 0)
+		return -1;
+	t->started = 1;
+	if (vs_run_status(t->conf, t->vs, &st, err) < 0)
+		return -1;
+	t->init_pid = st.init_pid;
+	t->rootfd = vs_root_open(t->conf, t->vs, err);
+	if (t->rootfd < 0)
+		return -1;
+	t->skelfd = open(skel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->skelfd < 0)
+		return vs_err_sys(err, "cannot open skeleton '%s'", skel);
+	return 0;
+}
+
+/* Copy the packages to /.vstry/ of the VS, owned by the VS's root.  The
+ * directory is made here (O_EXCL semantics of mkdir), so nothing the VS
+ * planted is followed. */
+static int
+copy_packages(struct trial *t, int *fds, size_t n, struct vs_err *err)
+{
+	_cleanup_close_ int dfd = -1;
+	char name[32], path[48];
+	size_t i;
+	off_t off;
+	ssize_t w;
+
+	if (mkdirat(t->rootfd, TRIAL_PKGDIR, 0700) < 0)
+		return vs_err_sys(err, "cannot create '/%s' in the VS",
+		    TRIAL_PKGDIR);
+	dfd = openat(t->rootfd, TRIAL_PKGDIR, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fchown(dfd, (uid_t)t->rec.uid_base,
+	    (gid_t)t->rec.uid_base) < 0)
+		return vs_err_sys(err, "cannot prepare '/%s' in the VS",
+		    TRIAL_PKGDIR);
+	for (i = 0; i < n; i++) {
+		_cleanup_close_ int out = -1;
+		struct stat st;
+
+		snprintf(name, sizeof(name), "%zu.%s", i,
+		    t->type == 'r' ? "rpm" : "deb");
+		out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0 || fstat(fds[i], &st) < 0)
+			return vs_err_sys(err, "cannot copy package %zu", i);
+		off = 0;
+		while (off < st.st_size) {
+			w = copy_file_range(fds[i], &off, out, NULL,
+			    (size_t)(st.st_size - off), 0);
+			if (w <= 0) {
+				char buf[65536];
+				ssize_t r = pread(fds[i], buf, sizeof(buf), off);
+
+				if (r <= 0 || write(out, buf, (size_t)r) != r)
+					return vs_err_sys(err, "cannot copy "
+					    "package %zu", i);
+				off += r;
+			}
+		}
+		if (fchown(out, (uid_t)t->rec.uid_base,
+		    (gid_t)t->rec.uid_base) < 0)
+			return vs_err_sys(err, "cannot chown package %zu", i);
+		snprintf(path, sizeof(path), "/%s/%s", TRIAL_PKGDIR, name);
+		strv_add(&t->files, path);
+	}
+	return 0;
+}
+
+/* argv = prefix + the package files or names */
+static char **
+make_argv(const char *const *prefix, const struct strv *tail)
+{
+	size_t np = 0, i;
+	char **v;
+
+	while (prefix[np])
+		np++;
+	v = xcalloc(np + tail->n + 1, sizeof(*v));
+	for (i = 0; i < np; i++)
+		v[i] = (char *)prefix[i];
+	for (i = 0; i < tail->n; i++)
+		v[np + i] = tail->v[i];
+	return v;
+}
+
+static long long
+step_ms(const struct trial *t)
+{
+	return (long long)t->rc->step_timeout * 1000;
+}
+
+/* Names of the packages, asked of the package manager inside the VS. */
+static int
+query_names(struct trial *t, struct vs_err *err)
+{
+	static const char *const rpmq[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-qp", "--nosignature", "--nodigest", "--qf", "%{NAME}\\n",
+	    NULL };
+	struct vs_buf out = VS_BUF_INIT;
+	char *line, *save = NULL;
+	size_t i;
+	int code;
+
+	if (t->type == 'r') {
+		_cleanup_free_ char **argv = make_argv(rpmq, &t->files);
+
+		if (vs_exec_capture(t, argv, step_ms(t), &out, &code, err) < 0)
+			goto fail;
+	} else {
+		for (i = 0; i < t->files.n; i++) {
+			char *argv[] = { "dpkg-deb", "--field", t->files.v[i],
+			    "Package", NULL };
+
+			if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+			    err) < 0)
+				goto fail;
+			if (code)
+				break;
+		}
+	}
+	if (code) {
+		vs_buf_rtrim(&out);
+		vs_err_set(err, EINVAL, "cannot read the package: %.300s",
+		    out.buf);
+		goto fail;
+	}
+	for (line = strtok_r(out.buf, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (!valid_pkg_name(line)) {
+			vs_err_set(err, EINVAL, "odd package name '%.64s'",
+			    line);
+			goto fail;
+		}
+		strv_add(&t->names, line);
+	}
+	if (t->names.n != t->files.n) {
+		vs_err_set(err, EINVAL, "%zu package names for %zu files",
+		    t->names.n, t->files.n);
+		goto fail;
+	}
+	vs_buf_release(&out);
+	return 0;
+fail:
+	vs_buf_release(&out);
+	return -1;
+}
+
+/* rpm: a dry run lists what the VS lacks ("\tX is needed by Y"). */
+static void
+check_deps(struct trial *t)
+{
+	static const char *const test[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-i", "--test", "--noplugins", NULL };
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf out = VS_BUF_INIT;
+	_cleanup_free_ char **argv = NULL;
+	long long t0 = vs_report_now_ms();
+	char *line, *save = NULL, *by;
+	int code = 0;
+	size_t n;
+
+	if (t->o->nodeps) {
+		vs_report_check(t->rep, "dependencies", VS_ST_SKIP, 0,
+		    "not checked (--nodeps)");
+		return;
+	}
+	if (t->type == 'r') {
+		argv = make_argv(test, &t->files);
+		if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+		    &err) < 0) {
+			vs_report_check(t->rep, "dependencies", VS_ST_ERROR,
+			    0, "%s", err.msg);
+			return;
+		}
+		for (line = strtok_r(out.buf, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (line[0] != '\t' || !(by = strstr(line,
+			    " is needed by ")))
+				continue;
+			*by = '\0';
+			vs_report_add(t->rep, VS_RL_MISSING_DEPS, line + 1,
+			    "needed by %s", by + 14);
+		}
+	}
+	/* dpkg: missing dependencies show up as warnings of the install
+	 * itself (--force-depends), collected there */
+	vs_buf_release(&out);
+	if (t->type == 'd')
+		return;
+	n = t->rep->lists[VS_RL_MISSING_DEPS].n;
+	if (n == 0)
+		vs_report_check(t->rep, "dependencies", VS_ST_PASS,
+		    vs_report_now_ms() - t0, NULL);
+	else
+		vs_report_check(t->rep, "dependencies", t->rc->deps_strict ?
+		    VS_ST_FAIL : VS_ST_INFO, vs_report_now_ms() - t0,
+		    "%zu missing in the VS (installed with --nodeps)%s", n,
+		    t->rc->deps_strict ? "; the recipe says deps strict" : "");
+}
+
+/* dpkg --force-depends warns "X depends on Y; however:" */
+static void
+deb_deps_from_output(struct trial *t, const char *out)
+{
+	const char *p = out, *d, *semi, *nl;
+
+	while ((d = strstr(p, " depends on "))) {
+		nl = strchr(d, '\n');
+		semi = strstr(d, "; however:");
+		if (semi && (!nl || semi < nl)) {
+			const char *s = d;
+			char *dep = xstrndup(d + 12, (size_t)(semi - d - 12));
+			char *who;
+
+			while (s > out && s[-1] != ' ' && s[-1] != '\n')
+				s--;
+			who = xstrndup(s, (size_t)(d - s));
+			vs_report_add(t->rep, VS_RL_MISSING_DEPS, dep,
+			    "needed by %s", who);
+			free(dep);
+			free(who);
+		}
+		p = d + 12;
+	}
+}
+
+static int
+run_pm(struct trial *t, const char *step, const char *check,
+    const char *const *prefix, const struct strv *args, int *codep)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf out = VS_BUF_INIT;
+	_cleanup_free_ char **argv = make_argv(prefix, args);
+	size_t s = vs_report_step_begin(t->rep, step);
+	char ct[48];
+	int code = -1;
+
+	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) < 0) {
+		vs_report_step_end(t->rep, s, VS_ST_ERROR, "%s", err.msg);
+		vs_report_check(t->rep, check, VS_ST_ERROR, 0, "%s", err.msg);
+		vs_buf_release(&out);
+		return -1;
+	}
+	vs_report_step_output(t->rep, s, out.buf, out.len, code);
+	code_text(code, ct, sizeof(ct));
+	vs_report_step_end(t->rep, s, code ? VS_ST_FAIL : VS_ST_PASS,
+	    "%s %s", argv[0], ct);
+	if (code == 0)
+		vs_report_check(t->rep, check, VS_ST_PASS,
+		    t->rep->steps[s].ms, NULL);
+	else {
+		size_t c = vs_report_check(t->rep, check, VS_ST_FAIL,
+		    t->rep->steps[s].ms, "%s %s", argv[0], ct);
+
+		vs_report_check_output(t->rep, c, out.buf, out.len);
+	}
+	if (t->type == 'd' && strcmp(check, "install") == 0)
+		deb_deps_from_output(t, out.buf);
+	*codep = code;
+	vs_buf_release(&out);
+	return 0;
+}
+
+static int
+install(struct trial *t)
+{
+	static const char *const rpmi[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-i", "--noplugins", "--nodeps", NULL };
+	static const char *const dpkgi[] = { "dpkg", "--force-depends",
+	    "--force-confnew", "-i", NULL };
+	int code;
+
+	return run_pm(t, "install", "install", t->type == 'r' ? rpmi : dpkgi,
+	    &t->files, &code) < 0 ? -1 : code;
+}
+
+/* The files the packages own, from the package manager in the VS. */
+static void
+list_package_files(struct trial *t)
+{
+	static const char *const rpml[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-ql", NULL };
+	static const char *const dpkgl[] = { "dpkg", "-L", NULL };
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf out = VS_BUF_INIT;
+	_cleanup_free_ char **argv = make_argv(t->type == 'r' ? rpml : dpkgl,
+	    &t->names);
+	char *line, *save = NULL;
+	int code;
+
+	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) == 0)
+		for (line = strtok_r(out.buf, "\n", &save); line;
+		    line = strtok_r(NULL, "\n", &save))
+			if (line[0] == '/' && strcmp(line, "/.") != 0)
+				strv_add(&t->pkglist, line);
+	strv_sort(&t->pkglist);
+	vs_buf_release(&out);
+}
+
+/* Is path one of the package's files, or a directory holding some? */
+static int
+in_package(const struct trial *t, const char *path, int dir)
+{
+	size_t lo = 0, hi = t->pkglist.n, mid, l;
+
+	if (strv_has(&t->pkglist, path))
+		return 1;
+	if (!dir)
+		return 0;
+	/* first entry >= path + "/" */
+	l = strlen(path);
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (strcmp(t->pkglist.v[mid], path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < t->pkglist.n && strncmp(t->pkglist.v[lo], path, l) == 0;
+	    lo++)
+		if (t->pkglist.v[lo][l] == '/')
+			return 1;
+	return 0;
+}
+
+static void
+diff_detail(const struct vs_tdiff *d, char *buf, size_t size)
+{
+	char what[64];
+
+	if (d->kind != VS_TDIFF_CHANGED) {
+		snprintf(buf, size, "%s", vs_tdiff_kind_name(d->kind));
+		return;
+	}
+	vs_tdiff_what(d->what & ~VS_TDIFF_INODE, what, sizeof(what));
+	snprintf(buf, size, "changed: %s", what);
+}
+
+/* Set-id and world-writable files among what the install added. */
+static void
+note_modes(struct trial *t, const struct vs_tree_ent *b)
+{
+	if (S_ISREG(b->mode) && (b->mode & (S_ISUID | S_ISGID)))
+		vs_report_add(t->rep, VS_RL_SETID, b->path, "mode %04o, "
+		    "owner %ld", (unsigned)(b->mode & 07777),
+		    (long)b->uid - (long)t->rec.uid_base);
+	if (!S_ISLNK(b->mode) && (b->mode & S_IWOTH) &&
+	    !(S_ISDIR(b->mode) && (b->mode & S_ISVTX)))
+		vs_report_add(t->rep, VS_RL_WORLD_WRITABLE, b->path,
+		    "mode %04o", (unsigned)(b->mode & 07777));
+}
+
+static void
+classify_install(struct trial *t)
+{
+	struct vs_tdiff *d;
+	size_t n, i;
+	char det[96];
+
+	vs_tree_diff(&t->before, &t->installed, &d, &n);
+	for (i = 0; i < n; i++) {
+		const struct vs_tree_ent *e = d[i].b ? d[i].b : d[i].a;
+
+		if (d[i].kind == VS_TDIFF_CHANGED &&
+		    !(d[i].what & ~VS_TDIFF_INODE))
+			continue;
+		if (is_pm_state(e->path))
+			continue;
+		diff_detail(&d[i], det, sizeof(det));
+		if (d[i].b)
+			note_modes(t, d[i].b);
+		if (in_package(t, e->path, S_ISDIR(e->mode)))
+			vs_report_add(t->rep, VS_RL_PKG_FILES, e->path, "%s",
+			    det);
+		else if (!vs_recipe_allowed(t->rc, e->path))
+			vs_report_add(t->rep, VS_RL_OUTSIDE, e->path, "%s", det);
+	}
+	free(d);
+}
+
+static void
+classify_leftovers(struct trial *t)
+{
+	struct vs_tdiff *d;
+	size_t n, i;
+	char det[96];
+
+	vs_tree_diff(&t->before, &t->removed, &d, &n);
+	for (i = 0; i < n; i++) {
+		const struct vs_tree_ent *e = d[i].b ? d[i].b : d[i].a;
+
+		if (d[i].kind == VS_TDIFF_CHANGED &&
+		    !(d[i].what & ~VS_TDIFF_INODE))
+			continue;
+		if (is_pm_state(e->path) || vs_recipe_allowed(t->rc, e->path))
+			continue;
+		diff_detail(&d[i], det, sizeof(det));
+		vs_report_add(t->rep, VS_RL_LEFTOVERS, e->path, "%s", det);
+	}
+	free(d);
+}
+
+static int
+record(struct trial *t, const char *step, struct vs_tree *into,
+    struct vs_tree *prev, struct vs_err *err)
+{
+	size_t s = vs_report_step_begin(t->rep, step);
+
+	if (vs_tree_record(into, t->rootfd, prev, t->skelfd, VS_TREE_HASH,
+	    TRIAL_MAX_HASH, err) < 0) {
+		vs_report_step_end(t->rep, s, VS_ST_ERROR, "%s", err->msg);
+		return -1;
+	}
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu entries", into->n);
+	return 0;
+}
+
+static void
+verify(struct trial *t)
+{
+	static const char *const rpmv[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-V", "--nodeps", "--noplugins", NULL };
+	static const char *const dpkgv[] = { "dpkg", "--verify", NULL };
+	int code;
+
+	if (!t->rc->verify) {
+		vs_report_check(t->rep, "verify", VS_ST_SKIP, 0,
+		    "the recipe says verify no");
+		return;
+	}
+	run_pm(t, "verify", "verify", t->type == 'r' ? rpmv : dpkgv,
+	    &t->names, &code);
+}
+
+/* ---- recipe checks ---------------------------------------------------------- */
+
+static void
+check_run(struct trial *t, const struct vs_check *c, long long left)
+{
+	char *argv[] = { "/bin/sh", "-c", c->arg, NULL };
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf out = VS_BUF_INIT;
+	long long lim = c->timeout ? c->timeout * 1000LL : left, t0;
+	_cleanup_free_ char *name = xasprintf("run: %s", c->arg);
+	char ct[48];
+	size_t i;
+	int code;
+
+	if (lim > left)
+		lim = left;
+	t0 = vs_report_now_ms();
+	if (vs_exec_capture(t, argv, lim, &out, &code, &err) < 0) {
+		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s", err.msg);
+		return;
+	}
+	code_text(code, ct, sizeof(ct));
+	if (code != c->exit_code) {
+		i = vs_report_check(t->rep, name, VS_ST_FAIL,
+		    vs_report_now_ms() - t0, "%s, expected exit %d", ct,
+		    c->exit_code);
+		vs_report_check_output(t->rep, i, out.buf, out.len);
+	} else if (c->output && !memmem(out.buf, out.len, c->output,
+	    strlen(c->output))) {
+		i = vs_report_check(t->rep, name, VS_ST_FAIL,
+		    vs_report_now_ms() - t0, "output lacks '%s'", c->output);
+		vs_report_check_output(t->rep, i, out.buf, out.len);
+	} else
+		vs_report_check(t->rep, name, VS_ST_PASS,
+		    vs_report_now_ms() - t0, NULL);
+	vs_buf_release(&out);
+}
+
+static void
+check_file(struct trial *t, const struct vs_check *c)
+{
+	static const char *const tests[] = { "exists", "absent", "mode",
+	    "owner" };
+	_cleanup_free_ char *name = xasprintf("file %s %s", c->arg,
+	    tests[c->ftest]);
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	long uid;
+
+	/* the last component may be a symlink: look at it, not through */
+	fd = open_in_vs(t->rootfd, c->arg, O_PATH);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (c->ftest == VS_FILE_ABSENT && errno == ENOENT)
+			vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);
+		else
+			vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s: %s",
+			    c->arg, errno == ELOOP ? "a symlink is on the way"
+			    : strerror(errno));
+		return;
+	}
+	uid = (long)st.st_uid - (long)t->rec.uid_base;
+	if (uid < 0 || uid >= t->rec.uid_count)
+		uid = 65534;	/* unmapped: nobody, as the VS sees it */
+	switch (c->ftest) {
+	case VS_FILE_EXISTS:
+		vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);
+		break;
+	case VS_FILE_ABSENT:
+		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "it exists");
+		break;
+	case VS_FILE_MODE:
+		if ((st.st_mode & 07777) == c->mode)
+			vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);
+		else
+			vs_report_check(t->rep, name, VS_ST_FAIL, 0,
+			    "mode is %04o, not %04o",
+			    (unsigned)(st.st_mode & 07777), c->mode);
+		break;
+	case VS_FILE_OWNER:
+		if (uid == c->owner)
+			vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);
+		else
+			vs_report_check(t->rep, name, VS_ST_FAIL, 0,
+			    "owner is %ld, not %lld", uid, c->owner);
+		break;
+	}
+}
+
+/* Wait (within left ms, at most 10 s) for something to listen. */
+static int
+wait_port(struct trial *t, int port, int udp, long long left)
+{
+	long long end = vs_report_now_ms() + (left < 10000 ? left : 10000);
+	struct timespec ts = { 0, 50 * 1000000 };
+	int found = 0;
+
+	for (;;) {
+		report_ports(t, VS_RL_PORTS, port, udp, &found);
+		if (found || vs_report_now_ms() >= end)
+			return found;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+check_port(struct trial *t, const struct vs_check *c, long long left)
+{
+	_cleanup_free_ char *name = xasprintf("port %d/%s", c->port,
+	    c->udp ? "udp" : "tcp");
+	long long t0 = vs_report_now_ms();
+
+	if (wait_port(t, c->port, c->udp, left))
+		vs_report_check(t->rep, name, VS_ST_PASS,
+		    vs_report_now_ms() - t0, NULL);
+	else
+		vs_report_check(t->rep, name, VS_ST_FAIL,
+		    vs_report_now_ms() - t0, "nothing listens");
+}
+
+static void
+check_service(struct trial *t, const struct vs_check *c, long long left)
+{
+	_cleanup_free_ char *script = xasprintf("/etc/init.d/%s", c->arg);
+	_cleanup_free_ char *name = xasprintf("service %s", c->arg);
+	char *argv[] = { script, "start", NULL };
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf out = VS_BUF_INIT;
+	long long t0 = vs_report_now_ms();
+	char ct[48];
+	size_t i;
+	int code;
+
+	if (vs_exec_capture(t, argv, left, &out, &code, &err) < 0)
+		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s", err.msg);
+	else if (code) {
+		i = vs_report_check(t->rep, name, VS_ST_FAIL,
+		    vs_report_now_ms() - t0, "%s start: %s", script,
+		    code_text(code, ct, sizeof(ct)));
+		vs_report_check_output(t->rep, i, out.buf, out.len);
+	} else if (c->port && !wait_port(t, c->port, 0,
+	    left - (vs_report_now_ms() - t0)))
+		vs_report_check(t->rep, name, VS_ST_FAIL,
+		    vs_report_now_ms() - t0, "started, but nothing listens "
+		    "on port %d", c->port);
+	else
+		vs_report_check(t->rep, name, VS_ST_PASS,
+		    vs_report_now_ms() - t0, NULL);
+	vs_buf_release(&out);
+}
+
+static void
+recipe_checks(struct trial *t)
+{
+	long long end, left;
+	size_t i, s;
+
+	if (!t->rc->n_checks)
+		return;
+	s = vs_report_step_begin(t->rep, "recipe checks");
+	end = vs_report_now_ms() + t->rc->timeout * 1000LL;
+	for (i = 0; i < t->rc->n_checks; i++) {
+		const struct vs_check *c = &t->rc->checks[i];
+
+		left = end - vs_report_now_ms();
+		if (left <= 0) {
+			vs_report_check(t->rep, c->arg, VS_ST_FAIL, 0,
+			    "not run: the recipe's %d s budget is used up "
+			    "(line %d)", t->rc->timeout, c->line);
+			continue;
+		}
+		switch (c->kind) {
+		case VS_CHECK_RUN: check_run(t, c, left); break;
+		case VS_CHECK_FILE: check_file(t, c); break;
+		case VS_CHECK_PORT: check_port(t, c, left); break;
+		case VS_CHECK_SERVICE: check_service(t, c, left); break;
+		}
+	}
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu checks",
+	    t->rc->n_checks);
+}
+
+/* One check per policy, from the lists the trial filled. */
+static void
+policy_checks(struct trial *t)
+{
+	static const struct {
+		enum vs_policy_kind k;
+		enum vs_report_list_kind l1, l2;
+		const char *what;
+	} map[] = {
+		{ VS_POL_LEFTOVERS, VS_RL_LEFTOVERS, VS_RL_COUNT,
+		    "left after removal" },
+		{ VS_POL_OUTSIDE, VS_RL_OUTSIDE, VS_RL_COUNT,
+		    "changed outside the package's files" },
+		{ VS_POL_PROCESSES, VS_RL_PROCS_REMOVED, VS_RL_COUNT,
+		    "still running after removal" },
+		{ VS_POL_USERS, VS_RL_USERS, VS_RL_GROUPS,
+		    "users or groups added" },
+		{ VS_POL_SETID, VS_RL_SETID, VS_RL_WORLD_WRITABLE,
+		    "set-id or world-writable files" },
+		{ VS_POL_PORTS, VS_RL_PORTS, VS_RL_COUNT,
+		    "ports listening after install" },
+	};
+	size_t i, n;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++) {
+		enum vs_policy p = t->rc->policy[map[i].k];
+
+		n = t->rep->lists[map[i].l1].n;
+		if (map[i].l2 != VS_RL_COUNT)
+			n += t->rep->lists[map[i].l2].n;
+		if (p == VS_POLICY_IGNORE) {
+			vs_report_clear_list(t->rep, map[i].l1);
+			if (map[i].l2 != VS_RL_COUNT)
+				vs_report_clear_list(t->rep, map[i].l2);
+			continue;
+		}
+		if (n == 0)
+			vs_report_check(t->rep, vs_policy_kind_name(map[i].k),
+			    VS_ST_PASS, 0, NULL);
+		else
+			vs_report_check(t->rep, vs_policy_kind_name(map[i].k),
+			    p == VS_POLICY_FAIL ? VS_ST_FAIL : VS_ST_INFO, 0,
+			    "%zu %s", n, map[i].what);
+	}
+}
+
+/* ---- discard and repair ----------------------------------------------------- */
+
+static int
+discard(const struct vs_conf *conf, const char *vs, struct vs_err *err)
+{
+	if (vs_run_stop(conf, vs, 2, err) < 0 && errno != ENOENT)
+		return -1;
+	return vs_delete(conf, vs, err);
+}
+
+int
+vs_trial_repair(const struct vs_conf *conf, const struct vs_journal_entry *e,
+    struct vs_buf *report, struct vs_err *err)
+{
+	struct vs_journal_entry d;
+	struct vs_err e2 = VS_ERR_INIT;
+	struct vs_rec rec;
+	struct timespec ts;
+	int lk;
+
+	if (!vs_valid_name(e->detail) || strncmp(e->detail, VS_TRIAL_PREFIX,
+	    strlen(VS_TRIAL_PREFIX)) != 0)
+		return vs_err_set(err, EUCLEAN, "bad trial VS name '%s'",
+		    e->detail);
+	if (vs_rec_load(conf, e->detail, &rec, &e2) < 0) {
+		if (errno != ENOENT)
+			return vs_err_set(err, e2.errnum, "%s", e2.msg);
+		/* never created, or its create was rolled back */
+		if (report)
+			vs_buf_addf(report, "trial %s: no VS left\n",
+			    e->detail);
+		return 0;
+	}
+	if (!rec.disposable)
+		return vs_err_set(err, EPERM, "VS '%s' is not disposable: "
+		    "not removing it", e->detail);
+	if (vs_run_stop(conf, e->detail, 0, err) < 0)
+		return -1;
+	/* reconcile holds the global lock, so vs_delete() would wait for
+	 * it: do its steps under the VS's own lock */
+	lk = vs_state_lock(conf, e->detail, 1, err);
+	if (lk < 0)
+		return -1;
+	memset(&d, 0, sizeof(d));
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(d.name, sizeof(d.name), "%s", e->detail);
+	snprintf(d.detail, sizeof(d.detail), ".del-%s-%llx-%d", e->detail,
+	    (unsigned long long)ts.tv_nsec, (int)getpid());
+	d.id = vs_journal_begin(conf, "delete", d.name, d.detail, err);
+	if (d.id < 0 || vs_root_repair_delete(conf, &d, NULL, err) < 0 ||
+	    vs_journal_end(conf, d.id, err) < 0) {
+		close(lk);
+		return -1;
+	}
+	close(lk);
+	if (report)
+		vs_buf_addf(report, "trial %s: stopped and deleted its VS\n",
+		    e->detail);
+	return 0;
+}
+
+/* ---- the trial ------------------------------------------------------------- */
+
+static int
+open_packages(struct trial *t, char *const *paths, int *fds, size_t *np,
+    struct vs_err *err)
+{
+	size_t n = 0;
+	int type;
+
+	for (; paths && paths[n]; n++) {
+		struct stat st;
+
+		if (n >= TRIAL_PKG_MAX)
+			return vs_err_set(err, E2BIG, "more than %d packages",
+			    TRIAL_PKG_MAX);
+		fds[n] = open(paths[n], O_RDONLY | O_CLOEXEC | O_NOCTTY |
+		    O_NONBLOCK);
+		*np = n + (fds[n] >= 0);
+		if (fds[n] < 0)
+			return vs_err_sys(err, "cannot open '%s'", paths[n]);
+		if (fstat(fds[n], &st) < 0 || !S_ISREG(st.st_mode))
+			return vs_err_set(err, EINVAL, "'%s' is not a "
+			    "regular file", paths[n]);
+		type = vs_trial_pkg_type(fds[n]);
+		if (!type)
+			return vs_err_set(err, EINVAL, "'%s' is neither an "
+			    "rpm nor a deb package", paths[n]);
+		if (t->type && type != t->type)
+			return vs_err_set(err, EINVAL, "'%s': rpm and deb "
+			    "packages cannot be mixed in one trial",
+			    paths[n]);
+		t->type = type;
+		vs_report_add(t->rep, VS_RL_PACKAGES, paths[n], "%s",
+		    type == 'r' ? "rpm" : "deb");
+	}
+	if (n == 0)
+		return vs_err_set(err, EINVAL, "no package to try");
+	return 0;
+}
+
+static int
+fail_step(struct trial *t, size_t s, struct vs_err *err)
+{
+	vs_report_step_end(t->rep, s, VS_ST_ERROR, "%s", err->msg);
+	return -1;
+}
+
+static int
+trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
+{
+	static const char *const rpmdb[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "--initdb", NULL };
+	static const char *const rpme[] = { "rpm", "--dbpath", TRIAL_DBPATH,
+	    "-e", "--noplugins", "--nodeps", NULL };
+	static const char *const dpkgp[] = { "dpkg", "--force-depends",
+	    "--purge", NULL };
+	struct strv none = { 0 };
+	size_t s;
+	int code;
+
+	s = vs_report_step_begin(t->rep, "create disposable VS");
+	if (create_vs(t, err) < 0)
+		return fail_step(t, s, err);
+	free(t->rep->vs);
+	t->rep->vs = xstrdup(t->vs);
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%s", t->vs);
+
+	s = vs_report_step_begin(t->rep, "start VS");
+	if (start_vs(t, err) < 0)
+		return fail_step(t, s, err);
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%s",
+	    t->rc->network ? "with network" : "loopback only");
+
+	s = vs_report_step_begin(t->rep, "copy packages in");
+	if (copy_packages(t, fds, nfds, err) < 0 || query_names(t, err) < 0)
+		return fail_step(t, s, err);
+	if (t->type == 'r') {
+		/* Debian's rpm keeps its database in ~ unless told: give
+		 * the VS one at the usual place */
+		struct vs_buf out = VS_BUF_INIT;
+		_cleanup_free_ char **argv = make_argv(rpmdb, &none);
+
+		if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+		    err) < 0 || code != 0) {
+			if (code)
+				vs_err_set(err, EIO, "rpm --initdb: %.200s",
+				    out.buf);
+			vs_buf_release(&out);
+			return fail_step(t, s, err);
+		}
+		vs_buf_release(&out);
+	}
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu package(s)", nfds);
+
+	if (record(t, "record tree", &t->before, NULL, err) < 0)
+		return -1;
+	read_accounts(t->rootfd, "/etc/passwd", &t->users0);
+	read_accounts(t->rootfd, "/etc/group", &t->groups0);
+
+	check_deps(t);
+	if (install(t) < 0)
+		return vs_err_set(err, EIO, "cannot run the package manager "
+		    "in the VS");
+
+	s = vs_report_step_begin(t->rep, "inspect");
+	list_package_files(t);
+	report_processes(t, VS_RL_PROCS_INSTALLED);
+	report_ports(t, VS_RL_PORTS, 0, 0, NULL);
+	report_accounts(t, "/etc/passwd", &t->users0, VS_RL_USERS);
+	report_accounts(t, "/etc/group", &t->groups0, VS_RL_GROUPS);
+	if (vs_tree_record(&t->installed, t->rootfd, &t->before, t->skelfd,
+	    VS_TREE_HASH, TRIAL_MAX_HASH, err) < 0)
+		return fail_step(t, s, err);
+	classify_install(t);
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu files in the package, "
+	    "%zu changed outside", t->rep->lists[VS_RL_PKG_FILES].n,
+	    t->rep->lists[VS_RL_OUTSIDE].n);
+
+	verify(t);
+	recipe_checks(t);
+
+	if (run_pm(t, "remove", "remove", t->type == 'r' ? rpme : dpkgp,
+	    &t->names, &code) < 0)
+		return vs_err_set(err, EIO, "cannot run the package manager "
+		    "in the VS");
+	s = vs_report_step_begin(t->rep, "record leftovers");
+	report_processes(t, VS_RL_PROCS_REMOVED);
+	if (vs_tree_record(&t->removed, t->rootfd, &t->before, t->skelfd,
+	    VS_TREE_HASH, TRIAL_MAX_HASH, err) < 0)
+		return fail_step(t, s, err);
+	classify_leftovers(t);
+	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu left",
+	    t->rep->lists[VS_RL_LEFTOVERS].n);
+	policy_checks(t);
+	return 0;
+}
+
+int
+vs_trial_run(const struct vs_conf *conf, const struct vs_trial_opts *o,
+    struct vs_report *rep, struct vs_err *err)
+{
+	struct trial t;
+	int fds[TRIAL_PKG_MAX];
+	size_t nfds = 0, i, s;
+	long long t0 = vs_report_now_ms();
+	struct vs_err e2 = VS_ERR_INIT;
+	int rc, keep;
+
+	memset(&t, 0, sizeof(t));
+	t.conf = conf;
+	t.o = o;
+	t.rc = o->recipe;
+	t.rep = rep;
+	t.lockfd = t.rootfd = t.skelfd = -1;
+	t.jid = -1;
+	rc = open_packages(&t, o->packages ? o->packages : t.rc->packages,
+	    fds, &nfds, err);
+	if (rc == 0)
+		rc = trial_body(&t, fds, nfds, err);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+	if (rc < 0) {
+		free(rep->error);
+		rep->error = xstrdup(err->msg);
+	}
+	keep = t.created && (o->keep || (o->keep_on_fail &&
+	    vs_report_verdict(rep) != 0));
+	if (t.created && !keep) {
+		if (t.rootfd >= 0)
+			close(t.rootfd);
+		t.rootfd = -1;
+		s = vs_report_step_begin(rep, "discard VS");
+		if (discard(conf, t.vs, &e2) < 0) {
+			vs_report_step_end(rep, s, VS_ST_ERROR, "%s (the next "
+			    "reconcile removes it)", e2.msg);
+			t.jid = -1;	/* keep the entry for reconcile */
+		} else
+			vs_report_step_end(rep, s, VS_ST_PASS, NULL);
+	}
+	if (keep)
+		rep->kept = 1;
+	if (t.jid > 0)
+		vs_journal_end(conf, t.jid, NULL);
+	if (t.lockfd >= 0)
+		close(t.lockfd);
+	if (t.rootfd >= 0)
+		close(t.rootfd);
+	if (t.skelfd >= 0)
+		close(t.skelfd);
+	vs_tree_release(&t.before);
+	vs_tree_release(&t.installed);
+	vs_tree_release(&t.removed);
+	strv_release(&t.files);
+	strv_release(&t.names);
+	strv_release(&t.pkglist);
+	strv_release(&t.users0);
+	strv_release(&t.groups0);
+	rep->total_ms = vs_report_now_ms() - t0;
+	return rc;
+}
