@@ -14,6 +14,7 @@
 #include "journal.h"
 #include "snap.h"
 #include "state.h"
+#include "trial.h"
 #include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
@@ -25,6 +26,7 @@ static const struct {
 	{ "create", vs_root_repair_create },
 	{ "delete", vs_root_repair_delete },
 	{ "restore", vs_snap_repair_restore },
+	{ "trial", vs_trial_repair },		/* vstry: trial.c */
 };
 
 static int

@@ -203,6 +203,21 @@ vs_trial_pkg_type(int fd)
 	return 0;
 }
 
+/*
+ * Open a report step.  VSTRY_TEST_STOP_AT=NAME stops the process (SIGSTOP)
+ * as step NAME begins: the crash tests kill -9 a trial at each step.
+ */
+static size_t
+step_begin(struct trial *t, const char *name)
+{
+	const char *stop = getenv("VSTRY_TEST_STOP_AT");
+	size_t s = vs_report_step_begin(t->rep, name);
+
+	if (stop && strcmp(stop, name) == 0)
+		raise(SIGSTOP);
+	return s;
+}
+
 /* ---- running commands in the VS ----------------------------------------- */
 
 #define EXEC_TIMEDOUT	(-2)
@@ -615,7 +630,7 @@ query_names(struct trial *t, struct vs_err *err)
 	struct vs_buf out = VS_BUF_INIT;
 	char *line, *save = NULL;
 	size_t i;
-	int code;
+	int code = 0;
 
 	if (t->type == 'r') {
 		_cleanup_free_ char **argv = make_argv(rpmq, &t->files);
@@ -747,7 +762,7 @@ run_pm(struct trial *t, const char *step, const char *check,
 	struct vs_err err = VS_ERR_INIT;
 	struct vs_buf out = VS_BUF_INIT;
 	_cleanup_free_ char **argv = make_argv(prefix, args);
-	size_t s = vs_report_step_begin(t->rep, step);
+	size_t s = step_begin(t, step);
 	char ct[48];
 	int code = -1;
 
@@ -784,7 +799,7 @@ install(struct trial *t)
 	    "-i", "--noplugins", "--nodeps", NULL };
 	static const char *const dpkgi[] = { "dpkg", "--force-depends",
 	    "--force-confnew", "-i", NULL };
-	int code;
+	int code = 0;
 
 	return run_pm(t, "install", "install", t->type == 'r' ? rpmi : dpkgi,
 	    &t->files, &code) < 0 ? -1 : code;
@@ -802,7 +817,7 @@ list_package_files(struct trial *t)
 	_cleanup_free_ char **argv = make_argv(t->type == 'r' ? rpml : dpkgl,
 	    &t->names);
 	char *line, *save = NULL;
-	int code;
+	int code = 0;
 
 	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) == 0)
 		for (line = strtok_r(out.buf, "\n", &save); line;
@@ -920,7 +935,7 @@ static int
 record(struct trial *t, const char *step, struct vs_tree *into,
     struct vs_tree *prev, struct vs_err *err)
 {
-	size_t s = vs_report_step_begin(t->rep, step);
+	size_t s = step_begin(t, step);
 
 	if (vs_tree_record(into, t->rootfd, prev, t->skelfd, VS_TREE_HASH,
 	    TRIAL_MAX_HASH, err) < 0) {
@@ -937,7 +952,7 @@ verify(struct trial *t)
 	static const char *const rpmv[] = { "rpm", "--dbpath", TRIAL_DBPATH,
 	    "-V", "--nodeps", "--noplugins", NULL };
 	static const char *const dpkgv[] = { "dpkg", "--verify", NULL };
-	int code;
+	int code = 0;
 
 	if (!t->rc->verify) {
 		vs_report_check(t->rep, "verify", VS_ST_SKIP, 0,
@@ -960,7 +975,7 @@ check_run(struct trial *t, const struct vs_check *c, long long left)
 	_cleanup_free_ char *name = xasprintf("run: %s", c->arg);
 	char ct[48];
 	size_t i;
-	int code;
+	int code = 0;
 
 	if (lim > left)
 		lim = left;
@@ -1078,7 +1093,7 @@ check_service(struct trial *t, const struct vs_check *c, long long left)
 	long long t0 = vs_report_now_ms();
 	char ct[48];
 	size_t i;
-	int code;
+	int code = 0;
 
 	if (vs_exec_capture(t, argv, left, &out, &code, &err) < 0)
 		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s", err.msg);
@@ -1106,7 +1121,7 @@ recipe_checks(struct trial *t)
 
 	if (!t->rc->n_checks)
 		return;
-	s = vs_report_step_begin(t->rep, "recipe checks");
+	s = step_begin(t, "recipe checks");
 	end = vs_report_now_ms() + t->rc->timeout * 1000LL;
 	for (i = 0; i < t->rc->n_checks; i++) {
 		const struct vs_check *c = &t->rc->checks[i];
@@ -1177,8 +1192,9 @@ policy_checks(struct trial *t)
 
 /* ---- discard and repair ----------------------------------------------------- */
 
-static int
-discard(const struct vs_conf *conf, const char *vs, struct vs_err *err)
+int
+vs_trial_discard(const struct vs_conf *conf, const char *vs,
+    struct vs_err *err)
 {
 	if (vs_run_stop(conf, vs, 2, err) < 0 && errno != ENOENT)
 		return -1;
@@ -1220,8 +1236,8 @@ vs_trial_repair(const struct vs_conf *conf, const struct vs_journal_entry *e,
 		return -1;
 	memset(&d, 0, sizeof(d));
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(d.name, sizeof(d.name), "%s", e->detail);
-	snprintf(d.detail, sizeof(d.detail), ".del-%s-%llx-%d", e->detail,
+	snprintf(d.name, sizeof(d.name), "%.32s", e->detail);
+	snprintf(d.detail, sizeof(d.detail), ".del-%.32s-%llx-%d", e->detail,
 	    (unsigned long long)ts.tv_nsec, (int)getpid());
 	d.id = vs_journal_begin(conf, "delete", d.name, d.detail, err);
 	if (d.id < 0 || vs_root_repair_delete(conf, &d, NULL, err) < 0 ||
@@ -1294,22 +1310,22 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 	    "--purge", NULL };
 	struct strv none = { 0 };
 	size_t s;
-	int code;
+	int code = 0;
 
-	s = vs_report_step_begin(t->rep, "create disposable VS");
+	s = step_begin(t, "create disposable VS");
 	if (create_vs(t, err) < 0)
 		return fail_step(t, s, err);
 	free(t->rep->vs);
 	t->rep->vs = xstrdup(t->vs);
 	vs_report_step_end(t->rep, s, VS_ST_PASS, "%s", t->vs);
 
-	s = vs_report_step_begin(t->rep, "start VS");
+	s = step_begin(t, "start VS");
 	if (start_vs(t, err) < 0)
 		return fail_step(t, s, err);
 	vs_report_step_end(t->rep, s, VS_ST_PASS, "%s",
 	    t->rc->network ? "with network" : "loopback only");
 
-	s = vs_report_step_begin(t->rep, "copy packages in");
+	s = step_begin(t, "copy packages in");
 	if (copy_packages(t, fds, nfds, err) < 0 || query_names(t, err) < 0)
 		return fail_step(t, s, err);
 	if (t->type == 'r') {
@@ -1340,7 +1356,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 		return vs_err_set(err, EIO, "cannot run the package manager "
 		    "in the VS");
 
-	s = vs_report_step_begin(t->rep, "inspect");
+	s = step_begin(t, "inspect");
 	list_package_files(t);
 	report_processes(t, VS_RL_PROCS_INSTALLED);
 	report_ports(t, VS_RL_PORTS, 0, 0, NULL);
@@ -1361,7 +1377,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 	    &t->names, &code) < 0)
 		return vs_err_set(err, EIO, "cannot run the package manager "
 		    "in the VS");
-	s = vs_report_step_begin(t->rep, "record leftovers");
+	s = step_begin(t, "record leftovers");
 	report_processes(t, VS_RL_PROCS_REMOVED);
 	if (vs_tree_record(&t->removed, t->rootfd, &t->before, t->skelfd,
 	    VS_TREE_HASH, TRIAL_MAX_HASH, err) < 0)
@@ -1408,7 +1424,7 @@ vs_trial_run(const struct vs_conf *conf, const struct vs_trial_opts *o,
 			close(t.rootfd);
 		t.rootfd = -1;
 		s = vs_report_step_begin(rep, "discard VS");
-		if (discard(conf, t.vs, &e2) < 0) {
+		if (vs_trial_discard(conf, t.vs, &e2) < 0) {
 			vs_report_step_end(rep, s, VS_ST_ERROR, "%s (the next "
 			    "reconcile removes it)", e2.msg);
 			t.jid = -1;	/* keep the entry for reconcile */

@@ -47,6 +47,10 @@ struct vs_trial_opts {
 int vs_trial_run(const struct vs_conf *conf, const struct vs_trial_opts *o,
     struct vs_report *rep, struct vs_err *err);
 
+/* Stop and delete a kept trial VS (after --keep or --shell-on-fail). */
+int vs_trial_discard(const struct vs_conf *conf, const char *vs,
+    struct vs_err *err);
+
 /* Journal repair of op "trial": stop and delete the trial's VS (only if
  * its record says disposable). */
 int vs_trial_repair(const struct vs_conf *conf,
