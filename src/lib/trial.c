@@ -755,6 +755,45 @@ deb_deps_from_output(struct trial *t, const char *out)
 	}
 }
 
+/* Debian's rpm prints two lines of advice on every call: drop them. */
+static void
+strip_rpm_noise(struct vs_buf *out)
+{
+	static const char *const noise[] = {
+		"rpm: RPM should not be used directly install RPM packages, "
+		    "use Alien instead!\n",
+		"rpm: However assuming you know what you are doing...\n",
+	};
+	size_t i, l;
+	char *p;
+
+	for (i = 0; i < ARRAY_SIZE(noise); i++) {
+		l = strlen(noise[i]);
+		if ((p = memmem(out->buf, out->len, noise[i], l))) {
+			memmove(p, p + l, out->len - (size_t)(p - out->buf) - l);
+			vs_buf_setlen(out, out->len - l);
+		}
+	}
+}
+
+/* "%post(x) scriptlet failed, exit status 1" (heap), or NULL. */
+static char *
+scriptlet_failure(const char *out)
+{
+	const char *p = strstr(out, " scriptlet failed"), *b, *e;
+
+	if (!p)
+		return NULL;
+	for (b = p; b > out && b[-1] != '\n' && b[-1] != ' '; b--)
+		;
+	e = strchr(p, '\n');
+	if (!e)
+		e = p + strlen(p);
+	if (e - b > 200)
+		e = b + 200;
+	return xstrndup(b, (size_t)(e - b));
+}
+
 static int
 run_pm(struct trial *t, const char *step, const char *check,
     const char *const *prefix, const struct strv *args, int *codep)
@@ -763,7 +802,7 @@ run_pm(struct trial *t, const char *step, const char *check,
 	struct vs_buf out = VS_BUF_INIT;
 	_cleanup_free_ char **argv = make_argv(prefix, args);
 	size_t s = step_begin(t, step);
-	char ct[48];
+	char ct[48], *scriptlet;
 	int code = -1;
 
 	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) < 0) {
@@ -772,19 +811,26 @@ run_pm(struct trial *t, const char *step, const char *check,
 		vs_buf_release(&out);
 		return -1;
 	}
+	if (t->type == 'r')
+		strip_rpm_noise(&out);
 	vs_report_step_output(t->rep, s, out.buf, out.len, code);
 	code_text(code, ct, sizeof(ct));
-	vs_report_step_end(t->rep, s, code ? VS_ST_FAIL : VS_ST_PASS,
-	    "%s %s", argv[0], ct);
-	if (code == 0)
+	/* rpm only warns when %post or %postun fail, and exits 0 */
+	scriptlet = scriptlet_failure(out.buf);
+	vs_report_step_end(t->rep, s, code || scriptlet ? VS_ST_FAIL :
+	    VS_ST_PASS, "%s %s%s%s", argv[0], ct, scriptlet ? ", " : "",
+	    scriptlet ? scriptlet : "");
+	if (code == 0 && !scriptlet)
 		vs_report_check(t->rep, check, VS_ST_PASS,
 		    t->rep->steps[s].ms, NULL);
 	else {
 		size_t c = vs_report_check(t->rep, check, VS_ST_FAIL,
-		    t->rep->steps[s].ms, "%s %s", argv[0], ct);
+		    t->rep->steps[s].ms, "%s %s%s%s", argv[0], ct,
+		    scriptlet ? ", " : "", scriptlet ? scriptlet : "");
 
 		vs_report_check_output(t->rep, c, out.buf, out.len);
 	}
+	free(scriptlet);
 	if (t->type == 'd' && strcmp(check, "install") == 0)
 		deb_deps_from_output(t, out.buf);
 	*codep = code;
@@ -909,6 +955,24 @@ classify_install(struct trial *t)
 	free(d);
 }
 
+/* Does any entry after d[i] (sorted by path) lie below it? */
+static int
+has_below(const struct vs_tdiff *d, size_t n, size_t i)
+{
+	const char *dir = (d[i].b ? d[i].b : d[i].a)->path;
+	size_t l = strlen(dir), j;
+
+	for (j = i + 1; j < n; j++) {
+		const char *p = (d[j].b ? d[j].b : d[j].a)->path;
+
+		if (strncmp(p, dir, l) != 0)
+			break;
+		if (p[l] == '/')
+			return 1;
+	}
+	return 0;
+}
+
 static void
 classify_leftovers(struct trial *t)
 {
@@ -924,6 +988,12 @@ classify_leftovers(struct trial *t)
 		    !(d[i].what & ~VS_TDIFF_INODE))
 			continue;
 		if (is_pm_state(e->path) || vs_recipe_allowed(t->rc, e->path))
+			continue;
+		/* a parent directory the package manager made for the
+		 * package's files (the skeleton lacked it) and that is now
+		 * empty is not the package's doing */
+		if (d[i].kind == VS_TDIFF_ADDED && S_ISDIR(e->mode) &&
+		    in_package(t, e->path, 1) && !has_below(d, n, i))
 			continue;
 		diff_detail(&d[i], det, sizeof(det));
 		vs_report_add(t->rep, VS_RL_LEFTOVERS, e->path, "%s", det);

@@ -132,7 +132,6 @@ main(int argc, char **argv)
 		}
 	} else {
 		vs_recipe_init(&v.recipe);
-		v.recipe.name = xstrdup("default");
 		v.recipe.dir = xstrdup(".");
 	}
 	if (check) {
@@ -151,6 +150,12 @@ main(int argc, char **argv)
 		vs_recipe_release(&v.recipe);
 		return vstry_usage("no package given (on the command line "
 		    "or in the recipe)");
+	}
+	if (!v.recipe.name) {
+		/* no recipe: the report is named for the first package */
+		const char *b = strrchr(v.packages[0], '/');
+
+		v.recipe.name = xstrdup(b ? b + 1 : v.packages[0]);
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "vstry: must run as root (it creates and "
