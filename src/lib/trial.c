@@ -1266,7 +1266,8 @@ int
 vs_trial_discard(const struct vs_conf *conf, const char *vs,
     struct vs_err *err)
 {
-	if (vs_run_stop(conf, vs, 2, err) < 0 && errno != ENOENT)
+	/* nothing in a trial VS deserves a graceful stop */
+	if (vs_run_stop(conf, vs, 0, err) < 0 && errno != ENOENT)
 		return -1;
 	return vs_delete(conf, vs, err);
 }
