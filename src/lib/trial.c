@@ -676,6 +676,22 @@ fail:
 	return -1;
 }
 
+static void
+deps_verdict(struct trial *t, long long ms)
+{
+	size_t n = t->rep->lists[VS_RL_MISSING_DEPS].n;
+
+	if (t->o->nodeps)
+		return;
+	if (n == 0)
+		vs_report_check(t->rep, "dependencies", VS_ST_PASS, ms, NULL);
+	else
+		vs_report_check(t->rep, "dependencies", t->rc->deps_strict ?
+		    VS_ST_FAIL : VS_ST_INFO, ms, "%zu missing in the VS "
+		    "(installed anyway)%s", n, t->rc->deps_strict ?
+		    "; the recipe says deps strict" : "");
+}
+
 /* rpm: a dry run lists what the VS lacks ("\tX is needed by Y"). */
 static void
 check_deps(struct trial *t)
@@ -688,7 +704,6 @@ check_deps(struct trial *t)
 	long long t0 = vs_report_now_ms();
 	char *line, *save = NULL, *by;
 	int code = 0;
-	size_t n;
 
 	if (t->o->nodeps) {
 		vs_report_check(t->rep, "dependencies", VS_ST_SKIP, 0,
@@ -714,19 +729,10 @@ check_deps(struct trial *t)
 		}
 	}
 	/* dpkg: missing dependencies show up as warnings of the install
-	 * itself (--force-depends), collected there */
+	 * itself (--force-depends): deps_verdict() runs after it */
 	vs_buf_release(&out);
-	if (t->type == 'd')
-		return;
-	n = t->rep->lists[VS_RL_MISSING_DEPS].n;
-	if (n == 0)
-		vs_report_check(t->rep, "dependencies", VS_ST_PASS,
-		    vs_report_now_ms() - t0, NULL);
-	else
-		vs_report_check(t->rep, "dependencies", t->rc->deps_strict ?
-		    VS_ST_FAIL : VS_ST_INFO, vs_report_now_ms() - t0,
-		    "%zu missing in the VS (installed with --nodeps)%s", n,
-		    t->rc->deps_strict ? "; the recipe says deps strict" : "");
+	if (t->type == 'r')
+		deps_verdict(t, vs_report_now_ms() - t0);
 }
 
 /* dpkg --force-depends warns "X depends on Y; however:" */
@@ -831,8 +837,10 @@ run_pm(struct trial *t, const char *step, const char *check,
 		vs_report_check_output(t->rep, c, out.buf, out.len);
 	}
 	free(scriptlet);
-	if (t->type == 'd' && strcmp(check, "install") == 0)
+	if (t->type == 'd' && strcmp(check, "install") == 0) {
 		deb_deps_from_output(t, out.buf);
+		deps_verdict(t, 0);
+	}
 	*codep = code;
 	vs_buf_release(&out);
 	return 0;
