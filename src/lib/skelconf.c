@@ -311,7 +311,8 @@ is_lock_name(const char *path)
 
 	base = base ? base + 1 : path;
 	len = strlen(base);
-	if (len >= 5 && !strcmp(base + len - 5, ".lock"))
+	if ((len >= 5 && !strcmp(base + len - 5, ".lock")) ||
+	    (len >= 4 && !strcmp(base + len - 4, ".lck")))
 		return 1;
 	if (!strcmp(base, "lock") || !strcmp(base, "LOCK") ||
 	    !strncmp(base, "lock.", 5) || !strcmp(base, ".lock"))
@@ -324,7 +325,9 @@ vs_skel_private(const struct vs_mentry *e, const struct vs_globs *copy)
 {
 	if (e->type == 'd')
 		return "directory";
-	if (e->type != 'f' && e->type != 'l')
+	if (e->type == 'l')
+		return "symlink";
+	if (e->type != 'f')
 		return "special file";
 	if (e->type == 'f') {
 		if (e->mode & (S_ISUID | S_ISGID))

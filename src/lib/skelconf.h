@@ -78,9 +78,11 @@ void vs_skelconf_release(struct vs_skelconf *sc);
 /*
  * Must a VS get its own copy of skeleton entry e rather than a hard link?
  * Returns NULL if the skeleton inode may be shared, else the reason:
- * "directory", "set-id", "not world-readable", "not owned by root",
- * "empty", "lock file", "copy pattern", "special file".  Vsroot's clone
- * and vsdskel update both apply this rule; copy may be NULL.
+ * "directory", "symlink", "set-id", "not world-readable", "not owned by
+ * root", "empty", "lock file" (*.lock, *.lck, lock, LOCK), "copy
+ * pattern", "special file".  The same rule as clone.h's (a VS gets its
+ * own directories and symlinks); vsdskel update applies it; copy may be
+ * NULL.
  */
 const char *vs_skel_private(const struct vs_mentry *e,
     const struct vs_globs *copy);

@@ -1,13 +1,570 @@
-/* relink.c - vsdskel update: swap in a new skeleton and re-link VSs. */
+/* relink.c - vsdskel update: swap a freshly built skeleton in, then bring
+ * every VS over to it.
+ *
+ * In each VS root (hostile: the VS's root owns every directory in it) a
+ * file that is still the old skeleton's - the same inode for linked
+ * files; for the VS's own copies and symlinks, the same content or target
+ * as the old skeleton had - is replaced by the new skeleton's (hard link
+ * or copy, by vs_skel_private's rule), or removed when the new skeleton
+ * no longer has it; entries new in the skeleton are added where the VS
+ * still has their directory.  What the VS changed is kept and reported.
+ *
+ * Safety: the walk is fd-relative, never follows a symlink and never
+ * enters another mount (fswalk.h); every change is linkat/symlinkat/
+ * openat(O_EXCL) of a temporary name in the directory fd the walk holds,
+ * then renameat over the entry: atomic per file.  Crash anywhere: the
+ * pending record (skel.c) makes the next run resume; every step checks
+ * whether it was done, and temporaries left behind are removed.
+ */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
+#include "fswalk.h"
+#include "hash.h"
+#include "log.h"
+#include "state.h"
 #include "vsdskel.h"
+#include "xmem.h"
+#include "banned.h"
+
+#define RELINK_TMP	".#vsdskel-update"
+
+struct relink {
+	const struct skel_opts *o;
+	const struct vs_conf *conf;
+	const struct vs_manifest *oldm, *newm;
+	const struct vs_globs *oldcopy, *newcopy;
+	int oldskel, newskel;		/* tree fds */
+	const struct vs_rec *rec;
+	int vsfd;
+	/* counts and the drift report of this VS */
+	size_t relinked, copied, removed, added, kept;
+	struct vs_buf keptlist;		/* JSON array items or text lines */
+	struct vs_buf parent;
+};
+
+static int
+open_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how = { 0 };
+
+	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW);
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+	    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+	return (int)syscall(SYS_openat2, dirfd, *path ? path : ".", &how,
+	    sizeof(how));
+}
+
+static uid_t
+shift(const struct vs_rec *r, unsigned long id)
+{
+	/* as clone.c: ids beyond the range become the VS's root */
+	return (uid_t)(r->uid_base + ((long long)id < r->uid_count ?
+	    (long long)id : 0));
+}
+
+static const char *
+base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* The parent directory fd of path in a skeleton tree (trusted, ours). */
+static int
+skel_parent(int tree, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
+	    xstrdup("");
+
+	return open_beneath(tree, p, O_RDONLY | O_DIRECTORY);
+}
+
+static void
+keep(struct relink *r, const char *path, const char *why)
+{
+	r->kept++;
+	if (r->o->json) {
+		if (r->keptlist.len)
+			vs_buf_addch(&r->keptlist, ',');
+		vs_buf_add_json_str(&r->keptlist, path);
+	} else {
+		struct vs_buf esc = VS_BUF_INIT;
+
+		vs_manifest_escape(&esc, path);
+		vs_buf_addf(&r->keptlist, "    kept /%s (%s)\n", esc.buf, why);
+		vs_buf_release(&esc);
+	}
+}
+
+/* Put the new skeleton's entry e at name in vsdir: a hard link, a copy
+ * owned by the VS, or a symlink; through RELINK_TMP and a rename. */
+static int
+install(struct relink *r, int vsdir, const char *name,
+    const struct vs_mentry *e, int replace, struct vs_err *err)
+{
+	_cleanup_close_ int sdir = -1, in = -1, out = -1;
+	const char *priv = vs_skel_private(e, r->newcopy);
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { e->mtime, 0 } };
+
+	(void)unlinkat(vsdir, RELINK_TMP, 0);
+	if (e->type == 'd') {
+		if (mkdirat(vsdir, name, 0700) < 0)
+			return vs_err_sys(err, "cannot create '%s'", e->path);
+		out = openat(vsdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (out < 0 || fchown(out, shift(r->rec, e->uid),
+		    shift(r->rec, e->gid)) < 0 ||
+		    fchmod(out, e->mode | ((e->mode & S_ISVTX) ? 0 : 0200)) < 0)
+			return vs_err_sys(err, "cannot set up '%s'", e->path);
+		r->added++;
+		return 0;
+	}
+	if (e->type == 'l') {
+		if (symlinkat(e->target, vsdir, RELINK_TMP) < 0 ||
+		    fchownat(vsdir, RELINK_TMP, shift(r->rec, e->uid),
+		    shift(r->rec, e->gid), AT_SYMLINK_NOFOLLOW) < 0)
+			return vs_err_sys(err, "cannot create link '%s'",
+			    e->path);
+	} else if (e->type == 'f' && priv == NULL) {
+		sdir = skel_parent(r->newskel, e->path);
+		if (sdir < 0 || linkat(sdir, base_of(e->path), vsdir,
+		    RELINK_TMP, 0) < 0)
+			return vs_err_sys(err, "cannot link '%s'", e->path);
+	} else if (e->type == 'f') {
+		char buf[65536];
+		ssize_t n;
+
+		sdir = skel_parent(r->newskel, e->path);
+		if (sdir >= 0)
+			in = openat(sdir, base_of(e->path), O_RDONLY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0)
+			return vs_err_sys(err, "cannot open skeleton '%s'",
+			    e->path);
+		out = openat(vsdir, RELINK_TMP, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0)
+			return vs_err_sys(err, "cannot create copy of '%s'",
+			    e->path);
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				break;
+		if (n != 0 || fchown(out, shift(r->rec, e->uid),
+		    shift(r->rec, e->gid)) < 0 ||
+		    fchmod(out, e->mode | 0200) < 0 || futimens(out, ts) < 0 ||
+		    fsync(out) < 0) {
+			vs_err_sys(err, "cannot copy '%s'", e->path);
+			(void)unlinkat(vsdir, RELINK_TMP, 0);
+			return -1;
+		}
+	} else {
+		return 0;	/* devices and FIFOs come from the runtime */
+	}
+	if (renameat(vsdir, RELINK_TMP, vsdir, name) < 0) {
+		int saved = errno;
+
+		(void)unlinkat(vsdir, RELINK_TMP, 0);
+		errno = saved;
+		return vs_err_sys(err, "cannot replace '%s'", e->path);
+	}
+	if (!replace)
+		r->added++;
+	else if (e->type == 'f' && priv == NULL)
+		r->relinked++;
+	else
+		r->copied++;
+	return 0;
+}
+
+/* Is the VS's entry (fd-relative at dirfd/name, lstat st) still what the
+ * old skeleton gave it? */
+static int
+still_old(struct relink *r, const struct vs_fswalk_ent *w,
+    const struct vs_mentry *old)
+{
+	struct stat st;
+
+	if (old->type == 'l') {
+		char t[4097];
+		ssize_t n;
+
+		if (!S_ISLNK(w->st->st_mode))
+			return 0;
+		n = readlinkat(w->dirfd, w->name, t, sizeof(t) - 1);
+		if (n < 0)
+			return 0;
+		t[n] = '\0';
+		return strcmp(t, old->target) == 0;
+	}
+	if (old->type != 'f' || !S_ISREG(w->st->st_mode))
+		return 0;
+	if (vs_skel_private(old, r->oldcopy) == NULL) {
+		/* linked: the very inode */
+		if (fstatat(r->oldskel, old->path, &st, AT_SYMLINK_NOFOLLOW)
+		    < 0)
+			return 0;
+		return st.st_dev == w->st->st_dev && st.st_ino == w->st->st_ino;
+	}
+	/* the VS's own copy: unchanged content */
+	{
+		unsigned char md[VS_HASH_LEN];
+
+		if (!old->has_hash || w->st->st_size != old->size)
+			return 0;
+		if (vs_hash_file_at(w->dirfd, w->name, md, NULL) < 0)
+			return 0;
+		return memcmp(md, old->sha256, VS_HASH_LEN) == 0;
+	}
+}
+
+/* Is it already the new skeleton's (a resumed run)? */
+static int
+already_new(struct relink *r, const struct vs_fswalk_ent *w,
+    const struct vs_mentry *e)
+{
+	struct stat st;
+
+	if (e->type == 'f' && vs_skel_private(e, r->newcopy) == NULL &&
+	    S_ISREG(w->st->st_mode) &&
+	    fstatat(r->newskel, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return st.st_dev == w->st->st_dev && st.st_ino == w->st->st_ino;
+	return 0;
+}
+
+static int
+relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
+{
+	struct relink *r = ctx;
+	const struct vs_mentry *old, *new;
+
+	if (w->mount)
+		return 0;		/* never into another filesystem */
+	if (!strcmp(w->name, RELINK_TMP)) {
+		/* left by a killed run */
+		if (!S_ISDIR(w->st->st_mode))
+			(void)unlinkat(w->dirfd, w->name, 0);
+		return 0;
+	}
+	old = vs_manifest_find(r->oldm, w->path);
+	new = vs_manifest_find(r->newm, w->path);
+	if (S_ISDIR(w->st->st_mode)) {
+		/* gone from the skeleton: remove it once empty */
+		if (w->post && old && old->type == 'd' && !new &&
+		    unlinkat(w->dirfd, w->name, AT_REMOVEDIR) == 0)
+			r->removed++;
+		return 0;
+	}
+	if (old == NULL)
+		return 0;		/* the VS's own file */
+	if (new && already_new(r, w, new))
+		return 0;
+	if (!still_old(r, w, old)) {
+		/* changed by the VS.  Its own copies (config in /etc...)
+		 * are reported only when the skeleton changed them too */
+		if (vs_skel_private(old, r->oldcopy) && new &&
+		    !vs_mentry_diff(old, new))
+			return 0;
+		if (old->type == 'f' || old->type == 'l')
+			keep(r, w->path, new ? "changed by the VS" :
+			    "changed by the VS, gone from the skeleton");
+		return 0;
+	}
+	if (new == NULL) {
+		if (unlinkat(w->dirfd, w->name, 0) < 0 && errno != ENOENT)
+			return vs_err_sys(err, "cannot remove '%s'", w->path);
+		r->removed++;
+		return 0;
+	}
+	if (new->type == 'd')
+		return 0;	/* a file became a directory: leave the VS's */
+	/* the same entry in both skeletons and a private copy that did not
+	 * change: nothing to do */
+	if (vs_skel_private(old, r->oldcopy) && !vs_mentry_diff(old, new))
+		return 0;
+	return install(r, w->dirfd, w->name, new, 1, err);
+}
+
+/* Entries new in the skeleton, where the VS still has their directory. */
+static int
+add_new(struct relink *r, struct vs_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < r->newm->n; i++) {
+		const struct vs_mentry *e = &r->newm->e[i];
+		const char *s = strrchr(e->path, '/');
+		struct stat st;
+		int dir;
+
+		if (vs_manifest_find(r->oldm, e->path))
+			continue;
+		vs_buf_reset(&r->parent);
+		if (s)
+			vs_buf_add(&r->parent, e->path,
+			    (size_t)(s - e->path));
+		dir = open_beneath(r->vsfd, r->parent.buf, O_RDONLY |
+		    O_DIRECTORY);
+		if (dir < 0)
+			continue;	/* the VS removed or replaced it */
+		if (fstatat(dir, base_of(e->path), &st, AT_SYMLINK_NOFOLLOW)
+		    == 0 || errno != ENOENT) {
+			close(dir);
+			continue;	/* the VS has its own */
+		}
+		if (install(r, dir, base_of(e->path), e, 0, err) < 0) {
+			close(dir);
+			return -1;
+		}
+		close(dir);
+	}
+	return 0;
+}
+
+static int
+relink_vs(struct relink *r, int rootfd, struct vs_err *err)
+{
+	_cleanup_free_ char *path = xasprintf("vs/%s", r->rec->name);
+	int lock, rc;
+
+	/* lock order as vsroot.c: global (held by the caller), then VS */
+	lock = vs_state_lock(r->conf, r->rec->name, 0, err);
+	if (lock < 0)
+		return -1;
+	r->vsfd = open_beneath(rootfd, path, O_RDONLY | O_DIRECTORY);
+	if (r->vsfd < 0) {
+		close(lock);
+		if (errno == ENOENT)
+			return 0;	/* record without a root: reconcile's */
+		return vs_err_sys(err, "cannot open '%s'", path);
+	}
+	rc = vs_fswalk(r->vsfd, relink_cb, r, VS_FSWALK_POST, err);
+	if (rc == 0)
+		rc = add_new(r, err);
+	close(r->vsfd);
+	r->vsfd = -1;
+	close(lock);
+	return rc;
+}
+
+static void
+report_vs(struct relink *r, struct vs_buf *json, const char *error)
+{
+	if (r->o->json) {
+		if (json->len)
+			vs_buf_addch(json, ',');
+		vs_buf_adds(json, "{\"name\":");
+		vs_buf_add_json_str(json, r->rec->name);
+		vs_buf_addf(json, ",\"ok\":%s,\"relinked\":%zu,\"copied\":%zu,"
+		    "\"removed\":%zu,\"added\":%zu,\"kept\":[%s]",
+		    error ? "false" : "true", r->relinked, r->copied,
+		    r->removed, r->added, r->keptlist.buf);
+		if (error) {
+			vs_buf_adds(json, ",\"error\":");
+			vs_buf_add_json_str(json, error);
+		}
+		vs_buf_addch(json, '}');
+		return;
+	}
+	if (error) {
+		log_warnx("update: server '%s': %s", r->rec->name, error);
+		return;
+	}
+	if (r->o->quiet && r->kept == 0)
+		return;
+	printf("%s: %zu relinked, %zu copied, %zu removed, %zu added, "
+	    "%zu kept (changed by the VS)\n", r->rec->name, r->relinked,
+	    r->copied, r->removed, r->added, r->kept);
+	fputs(r->keptlist.buf, stdout);
+}
+
+static int
+load_pair(struct skel_state *s, struct vs_manifest *oldm,
+    struct vs_manifest *newm, struct vs_globs *oldcopy,
+    struct vs_globs *newcopy, struct vs_err *err)
+{
+	if (vs_manifest_load(s->statefd, "manifest", newm, err) < 0)
+		return -1;
+	if (vs_manifest_load(s->statefd, "manifest.old", oldm, err) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	if (vs_globs_load(s->statefd, "copy", newcopy, err) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	if (vs_globs_load(s->statefd, "copy.old", oldcopy, err) < 0 &&
+	    errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/* Build skel.new and swap it in; 1 when the skeleton did not change. */
+static int
+rebuild(struct skel_state *s, const struct skel_opts *o, struct vs_err *err)
+{
+	struct vs_manifest m = VS_MANIFEST_INIT, cur = VS_MANIFEST_INIT;
+	struct vs_globs copy = VS_GLOBS_INIT, curcopy = VS_GLOBS_INIT;
+	char id[VS_HASH_HEXLEN + 1], curid[VS_HASH_HEXLEN + 1];
+	unsigned long long ino;
+	char op[32];
+	int rc = -1;
+
+	if (vs_manifest_load(s->statefd, "manifest", &cur, err) < 0) {
+		if (errno == ENOENT)
+			vs_err_set(err, ENOENT, "no skeleton in '%s' to update "
+			    "(run 'vsdskel build')", s->conf.state_root);
+		return -1;
+	}
+	if (vs_globs_load(s->statefd, "copy", &curcopy, err) < 0 &&
+	    errno != ENOENT)
+		goto out;
+	if (skel_build_tree(s, o, "skel.new", &m, &copy, err) < 0)
+		goto out;
+	if (vs_manifest_id(&m, id, err) < 0 ||
+	    vs_manifest_id(&cur, curid, err) < 0)
+		goto out;
+	if (!strcmp(id, curid) && copy.n == curcopy.n) {
+		size_t i;
+
+		for (i = 0; i < copy.n; i++)
+			if (strcmp(copy.pat[i], curcopy.pat[i]))
+				break;
+		if (i == copy.n) {
+			rc = rmtree_at(s->rootfd, "skel.new", err) < 0 ? -1 : 1;
+			goto out;
+		}
+	}
+	if (skel_save_new(s, &m, &copy, err) < 0 ||
+	    skel_pending_begin(s, "update", err) < 0 ||
+	    skel_pending_read(s, op, sizeof(op), &ino, err) != 0 ||
+	    skel_swap(s, ino, err) < 0)
+		goto out;
+	rc = 0;
+out:
+	vs_manifest_release(&m);
+	vs_manifest_release(&cur);
+	vs_globs_release(&copy);
+	vs_globs_release(&curcopy);
+	return rc;
+}
 
 int
 skel_update(struct skel_state *s, const struct skel_opts *o,
     struct vs_err *err)
 {
-	(void)s;
-	(void)o;
-	return vs_err_set(err, ENOSYS, "not available yet");
+	struct vs_manifest oldm = VS_MANIFEST_INIT, newm = VS_MANIFEST_INIT;
+	struct vs_globs oldcopy = VS_GLOBS_INIT, newcopy = VS_GLOBS_INIT;
+	struct vs_buf json = VS_BUF_INIT;
+	struct vs_rec *recs = NULL;
+	size_t nrecs = 0, i, failed = 0;
+	unsigned long long ino;
+	char op[32];
+	int r, rc = -1;
+
+	if (geteuid() != 0)
+		return vs_err_set(err, EPERM, "must run as root");
+	r = skel_pending_read(s, op, sizeof(op), &ino, err);
+	if (r < 0)
+		return -1;
+	if (r == 0) {
+		log_info("resuming an interrupted '%s'", op);
+		if (skel_swap(s, ino, err) < 0)
+			return -1;
+		if (strcmp(op, "update") != 0) {
+			if (skel_pending_end(s, err) < 0)
+				return -1;
+			r = 1;
+		}
+	}
+	if (r == 1) {
+		if (skel_clean_leftovers(s, err) < 0)
+			return -1;
+		r = rebuild(s, o, err);
+		if (r < 0)
+			return -1;
+		if (r == 1) {
+			if (o->json)
+				printf("{\"ok\":true,\"changed\":false,"
+				    "\"servers\":[]}\n");
+			else if (!o->quiet)
+				log_info("skeleton unchanged: nothing to do");
+			return 0;
+		}
+	}
+	if (load_pair(s, &oldm, &newm, &oldcopy, &newcopy, err) < 0)
+		goto out;
+	if (vs_rec_list(&s->conf, &recs, &nrecs, err) < 0)
+		goto out;
+	{
+		struct relink rl = { 0 };
+		int oldfd, newfd;
+
+		oldfd = openat(s->rootfd, "skel.old", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		newfd = openat(s->rootfd, "skel", O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (newfd < 0) {
+			vs_err_sys(err, "cannot open '%s/skel'",
+			    s->conf.state_root);
+			if (oldfd >= 0)
+				close(oldfd);
+			goto out;
+		}
+		if (oldfd < 0 && nrecs > 0)
+			log_warnx("no previous skeleton tree: linked files "
+			    "cannot be recognised, only copies and links");
+		for (i = 0; i < nrecs; i++) {
+			struct vs_err e = VS_ERR_INIT;
+
+			memset(&rl, 0, sizeof(rl));
+			rl.o = o;
+			rl.conf = &s->conf;
+			rl.oldm = &oldm;
+			rl.newm = &newm;
+			rl.oldcopy = &oldcopy;
+			rl.newcopy = &newcopy;
+			rl.oldskel = oldfd;
+			rl.newskel = newfd;
+			rl.rec = &recs[i];
+			rl.vsfd = -1;
+			if (relink_vs(&rl, s->rootfd, &e) < 0) {
+				failed++;
+				report_vs(&rl, &json, e.msg);
+			} else {
+				report_vs(&rl, &json, NULL);
+			}
+			vs_buf_release(&rl.keptlist);
+			vs_buf_release(&rl.parent);
+		}
+		if (oldfd >= 0)
+			close(oldfd);
+		close(newfd);
+	}
+	if (failed) {
+		vs_err_set(err, EAGAIN, "%zu of %zu servers not updated; run "
+		    "'vsdskel update' again to finish", failed, nrecs);
+	} else if (skel_pending_end(s, err) == 0) {
+		rc = 0;
+	}
+	if (o->json)
+		printf("{\"ok\":%s,\"changed\":true,\"servers\":[%s]}\n",
+		    rc == 0 ? "true" : "false", json.buf);
+	else if (rc == 0 && !o->quiet)
+		log_info("skeleton updated, %zu server%s re-linked", nrecs,
+		    nrecs == 1 ? "" : "s");
+out:
+	free(recs);
+	vs_buf_release(&json);
+	vs_manifest_release(&oldm);
+	vs_manifest_release(&newm);
+	vs_globs_release(&oldcopy);
+	vs_globs_release(&newcopy);
+	return rc;
 }

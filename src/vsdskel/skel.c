@@ -5,7 +5,8 @@
  *
  * Files (state_root/state/skel/): manifest, copy, id; during a swap also
  * pending ("op OP\nnew-ino N\n": the skel.new root inode, which tells
- * whether the exchange happened), manifest.new, copy.new, manifest.old.
+ * whether the exchange happened), manifest.new, copy.new, manifest.old,
+ * copy.old.
  * Trees (state_root/): skel, skel.new (being built or swapped in),
  * skel.old (the previous tree, kept until every VS is relinked).
  */
@@ -369,9 +370,14 @@ skel_swap(struct skel_state *s, unsigned long long new_ino,
 		    "manifest") < 0)
 			return vs_err_sys(err, "cannot rename 'manifest.new'");
 	}
-	if (exists_at(s->statefd, "copy.new") &&
-	    renameat(s->statefd, "copy.new", s->statefd, "copy") < 0)
-		return vs_err_sys(err, "cannot rename 'copy.new'");
+	if (exists_at(s->statefd, "copy.new")) {
+		if (exists_at(s->statefd, "copy") &&
+		    !exists_at(s->statefd, "copy.old") &&
+		    renameat(s->statefd, "copy", s->statefd, "copy.old") < 0)
+			return vs_err_sys(err, "cannot rename 'copy'");
+		if (renameat(s->statefd, "copy.new", s->statefd, "copy") < 0)
+			return vs_err_sys(err, "cannot rename 'copy.new'");
+	}
 	(void)fsync(s->statefd);
 	return skel_commit_new(s, err);
 }
@@ -403,6 +409,8 @@ skel_pending_end(struct skel_state *s, struct vs_err *err)
 		return -1;
 	if (unlinkat(s->statefd, "manifest.old", 0) < 0 && errno != ENOENT)
 		return vs_err_sys(err, "cannot remove 'manifest.old'");
+	if (unlinkat(s->statefd, "copy.old", 0) < 0 && errno != ENOENT)
+		return vs_err_sys(err, "cannot remove 'copy.old'");
 	if (unlinkat(s->statefd, "pending", 0) < 0 && errno != ENOENT)
 		return vs_err_sys(err, "cannot remove 'pending'");
 	(void)fsync(s->statefd);
@@ -419,6 +427,7 @@ skel_clean_leftovers(struct skel_state *s, struct vs_err *err)
 	(void)unlinkat(s->statefd, "manifest.new", 0);
 	(void)unlinkat(s->statefd, "copy.new", 0);
 	(void)unlinkat(s->statefd, "manifest.old", 0);
+	(void)unlinkat(s->statefd, "copy.old", 0);
 	return 0;
 }
 

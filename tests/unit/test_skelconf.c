@@ -194,7 +194,10 @@ test_private(void **state)
 	assert_string_equal(vs_skel_private(&e, &copy), "directory");
 	e.type = 'l';
 	e.path = "usr/lib/x.so";
-	assert_null(vs_skel_private(&e, &copy));
+	assert_string_equal(vs_skel_private(&e, &copy), "symlink");
+	e.type = 'f';
+	e.path = "var/lib/x.lck";
+	assert_string_equal(vs_skel_private(&e, &copy), "lock file");
 	e.type = 'c';
 	assert_string_equal(vs_skel_private(&e, &copy), "special file");
 	vs_globs_release(&copy);
