@@ -112,7 +112,8 @@ vs_mentry_from_stat(struct vs_mentry *e, const char *path, int dirfd,
 	n.uid = st->st_uid;
 	n.gid = st->st_gid;
 	n.size = n.type == 'd' ? 0 : st->st_size;	/* dir sizes mean nothing */
-	n.mtime = st->st_mtim.tv_sec;
+	/* a directory's mtime only says when an entry last changed */
+	n.mtime = n.type == 'd' ? 0 : st->st_mtim.tv_sec;
 	n.dev = st->st_dev;
 	n.ino = st->st_ino;
 	if (n.type == 'c' || n.type == 'b') {

@@ -13,7 +13,7 @@
  * TYPE is one of f d l c b p s (regular, directory, symlink, char device,
  * block device, FIFO, socket); MODE the permission bits in octal (07777
  * mask, set-id and sticky bits included); UID, GID, SIZE, MTIME (seconds)
- * decimal (SIZE is 0 for directories); SHA256 64 hex digits for regular files, "-" otherwise; EXTRA is
+ * decimal (SIZE and MTIME are 0 for directories); SHA256 64 hex digits for regular files, "-" otherwise; EXTRA is
  * the symlink target for "l" and "MAJOR,MINOR" for "c"/"b", absent for the
  * rest.  In PATH and in a symlink target every byte <= 0x20, >= 0x7f and
  * the backslash are written as \xHH, so any name round-trips and fields

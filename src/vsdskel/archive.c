@@ -317,6 +317,7 @@ build_from_archive(const char *path, int dstfd,
 		}
 		if (ft == AE_IFDIR) {
 			me.type = 'd';
+			me.mtime = 0;
 			if (mkdirat(dir, base, 0700) < 0 && errno != EEXIST) {
 				rc = vs_err_sys(err, "cannot create '%s'",
 				    p.buf);
@@ -339,7 +340,6 @@ build_from_archive(const char *path, int dstfd,
 				old->mode = me.mode;
 				old->uid = me.uid;
 				old->gid = me.gid;
-				old->mtime = me.mtime;
 				goto next;
 			}
 		} else if (ft == AE_IFLNK) {

@@ -331,6 +331,7 @@ copy_plan(const struct plan *p, int srcfd, int dstfd, struct progress *pr,
 			rc = copy_file(pe, sdir, ddir, base, &me, pr, err);
 		} else if (S_ISDIR(pe->st.st_mode)) {
 			me.type = 'd';
+			me.mtime = 0;
 			rc = copy_dir(pe, sdir, ddir, base, &me, err);
 		} else if (S_ISLNK(pe->st.st_mode)) {
 			me.type = 'l';

@@ -524,6 +524,8 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 			struct vs_err e = VS_ERR_INIT;
 
 			memset(&rl, 0, sizeof(rl));
+			vs_buf_init(&rl.keptlist, 0);
+			vs_buf_init(&rl.parent, 0);
 			rl.o = o;
 			rl.conf = &s->conf;
 			rl.oldm = &oldm;

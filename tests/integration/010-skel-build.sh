@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# vsdskel build: a real skeleton from the host (conf/skel.conf) and from a
+# fixture tree: contents, owners, modes without write bits, set-id bits,
+# symlinks not followed, xattrs, manifest/copy/id, a runnable system,
+# atomic replacement, refusal when VSs use the skeleton, kill -9.
+. "$(dirname "$0")/../lib/common.sh"
+. "$VSD_TOP/tests/lib/skel.sh"
+need_root
+need_cmd vsdskel chroot sha256sum python3
+new_state_root
+
+# --- from the host -------------------------------------------------------
+run_ok "build from the host" vsdskel -q build
+S=$ROOT/skel
+M=$ROOT/state/skel/manifest
+ok "$([ -x "$S/usr/bin/bash" ] && [ -x "$S/usr/bin/rpm" ] &&
+	[ -x "$S/usr/bin/dpkg" ] && [ -x "$S/usr/bin/perl" ]; echo $?)" \
+	"shell, rpm, dpkg, perl are in"
+n_status=$(grep -c '^Package:' "$S/var/lib/dpkg/status")
+n_host=$(grep -c '^Package:' /var/lib/dpkg/status)
+ok "$([ "$n_status" -gt 20 ] && [ "$n_status" -lt "$n_host" ]; echo $?)" \
+	"dpkg status lists the skeleton's $n_status packages, not the host's $n_host"
+ok "$([ ! -e "$S/etc/shadow" ] && [ ! -e "$S/usr/share/doc/bash" ] &&
+	[ -z "$(ls -A "$S/tmp")" ]; echo $?)" \
+	"excluded: /etc/shadow, docs; /tmp empty"
+size=$(du -sm "$S" | cut -f1)
+ok "$([ "$size" -lt 600 ]; echo $?)" "lean: ${size} MiB, not the host's /usr"
+w=$(find "$S" ! -type l -perm /222 | head -3)
+is "$w" "" "no write bit anywhere in the skeleton"
+is "$(stat -c %u:%g "$S")" "0:0" "skeleton root owned by host root"
+# set-id and group ownership preserved (passwd's chage: root:shadow 2755)
+if [ -e /usr/bin/chage ]; then
+	is "$(stat -c '%a %G' "$S/usr/bin/chage")" \
+		"$(stat -c '%a %G' /usr/bin/chage | sed 's/^2755/2555/;s/^4755/4555/')" \
+		"set-id bit and group of /usr/bin/chage kept, write bit gone"
+fi
+is "$(readlink "$S/bin")" "$(readlink /bin)" "/bin symlink copied as a symlink"
+is "$(head -1 "$M")" "freevsd-manifest 1" "manifest written"
+is "$(($(wc -l <"$M") - 1))" "$(find "$S" -mindepth 1 | wc -l)" \
+	"manifest lists every entry"
+is "$(cat "$ROOT/state/skel/id")" "$(sha256sum <"$M" | cut -d' ' -f1)" \
+	"id is the sha256 of the manifest"
+grep -qx '/etc/\*' "$ROOT/state/skel/copy"; ok $? "copy patterns written"
+ls_hash=$(grep ' usr/bin/ls$' "$M" | cut -d' ' -f7)
+is "$ls_hash" "$(sha256sum /usr/bin/ls | cut -d' ' -f1)" "content hash of ls"
+ls_mode=$(grep ' usr/bin/ls$' "$M" | cut -d' ' -f2)
+is "$ls_mode" "0755" "manifest keeps the source mode (write bit included)"
+run_ok "check passes on a fresh skeleton" vsdskel check
+# (after the check: running anything in it may leave files behind)
+out=$(chroot "$S" /bin/bash -c 'test -d /usr && rpm --version &&
+	dpkg-query -W -f="\${Package}\n" bash && echo "print 6*7" | perl' 2>&1)
+is "$(printf '%s' "$out" | tr '\n' ' ')" "RPM version 4.18.0 bash 42" \
+	"the skeleton runs bash, rpm, dpkg-query and perl"
+
+# --- from a fixture tree ---------------------------------------------------
+FX=$T/fx
+make_fixture_tree "$FX"
+python3 -c 'import os,sys; os.setxattr(sys.argv[1], "user.tag", b"v1")' \
+	"$FX/usr/bin/tool"
+old_id=$(cat "$ROOT/state/skel/id")
+run_ok "rebuild --from a tree (no VS yet: replaced)" vsdskel -q build --from "$FX"
+ok "$([ "$(cat "$ROOT/state/skel/id")" != "$old_id" ]; echo $?)" "new id"
+is "$(cat "$S/usr/bin/tool")" "$(cat "$FX/usr/bin/tool")" "content copied"
+is "$(stat -c %a "$S/usr/bin/suid")" "4555" "set-uid kept, write bits gone"
+is "$(stat -c %u:%g:%a "$S/usr/lib/owned")" "1234:1234:444" "foreign owner kept"
+is "$(stat -c %a "$S/secret")" "500" "private directory mode kept (no write)"
+is "$(readlink "$S/usr/lib/abs-link")" "/etc/passwd" \
+	"absolute symlink copied, not followed"
+is "$(stat -c %F "$S/usr/lib/up-link")" "symbolic link" "../ symlink copied as is"
+ok "$([ -f "$S/usr/lib/name with space" ] && [ -f "$S/usr/lib/new
+line" ]; echo $?)" "odd names copied"
+ok "$([ ! -e "$S/usr/lib/fifo" ]; echo $?)" "FIFO left out"
+is "$(python3 -c 'import os,sys; print(os.getxattr(sys.argv[1], "user.tag").decode())' \
+	"$S/usr/bin/tool")" "v1" "xattr copied"
+grep -q 'usr/lib/name\\x20with\\x20space$' "$ROOT/state/skel/manifest"
+ok $? "manifest escapes odd names"
+ok "$([ ! -e "$ROOT/skel.new" ] && [ ! -e "$ROOT/skel.old" ] &&
+	[ ! -e "$ROOT/state/skel/pending" ]; echo $?)" "no temporaries left"
+
+# --- errors -----------------------------------------------------------------
+out=$(vsdskel build --from "$T/nope" 2>&1); rc=$?
+is "$rc" 1 "missing --from directory: exit 1"
+case $out in *"cannot open '$T/nope': No such file or directory"*) pass "clear error";;
+*) not_ok "clear error"; diag "$out";; esac
+printf 'take etc\nbogus 1\n' >"$T/bad.conf"
+out=$(vsdskel build --skel-conf "$T/bad.conf" 2>&1)
+case $out in *"bad.conf:1: bad pattern 'etc'"*"bad.conf:2: unknown keyword 'bogus'"*)
+	pass "skel.conf errors as file:line, all of them";;
+*) not_ok "skel.conf errors as file:line"; diag "$out";; esac
+vsdskel build extra >/dev/null 2>&1; is $? 2 "usage error: exit 2"
+vsdskel check --from x >/dev/null 2>&1; is $? 2 "--from with check: exit 2"
+is "$(cat "$S/usr/bin/tool")" "$(cat "$FX/usr/bin/tool")" "failed builds left the skeleton alone"
+
+# --- kill -9 mid-build: the old skeleton stays, the next run cleans up ------
+id_before=$(cat "$ROOT/state/skel/id")
+for i in $(seq 1 300); do cp "$FX/usr/bin/tool" "$FX/usr/lib/bulk$i"; done
+vsdskel -q build --from "$FX" & pid=$!
+for i in $(seq 1 100); do [ -d "$ROOT/skel.new" ] && break; sleep 0.01; done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+is "$(cat "$ROOT/state/skel/id")" "$id_before" "killed build: id unchanged"
+run_ok "killed build: check still passes" vsdskel check
+run_ok "next build succeeds" vsdskel -q build --from "$FX"
+ok "$([ -f "$S/usr/lib/bulk300" ] && [ ! -e "$ROOT/skel.new" ]; echo $?)" \
+	"next build complete, leftovers gone"
+
+# --- a skeleton in use is not rebuilt, it is updated ------------------------
+if command -v vsdadm >/dev/null; then
+	run_ok "create a VS" vsdadm create web1 10.201.0.2 web1.example.com
+	out=$(vsdskel build --from "$FX" 2>&1); rc=$?
+	is "$rc" 1 "build refused while a VS uses the skeleton"
+	case $out in *"use 'vsdskel update'"*) pass "says to use update";;
+	*) not_ok "says to use update"; diag "$out";; esac
+	run_ok "delete the VS" vsdadm delete web1
+fi
+done_testing
