@@ -75,7 +75,11 @@ proc_start(pid_t pid)
 	p = strrchr(buf, ')');	/* comm may hold spaces and parens */
 	if (!p)
 		return 0;
-	/* after ") " comes field 3; we want field 22 */
+	/* after ") " comes field 3, the state: a zombie is gone for us
+	 * (its reaper may be slow, or a subreaper that never waits) */
+	if (p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
+		return 0;
+	/* we want field 22 */
 	for (i = 3, p += 2; i < 22 && p; i++) {
 		p = strchr(p, ' ');
 		if (p)
@@ -211,10 +215,9 @@ cleanup(const struct vs_conf *conf, int rundir, const char *name,
 	char fn[VS_NAME_MAX + 8];
 	int rc = 0;
 
-	if (vs_cgroup_destroy(conf, name, err) < 0 && errno != ENOSYS)
+	if (vs_cgroup_destroy(conf, name, err) < 0)
 		rc = -1;
-	if (vs_net_destroy(conf, name, rc ? NULL : err) < 0 &&
-	    errno != ENOSYS)
+	if (vs_net_destroy(conf, name, rc ? NULL : err) < 0)
 		rc = -1;
 	snprintf(fn, sizeof(fn), "%s.pid", name);
 	if (unlinkat(rundir, fn, 0) < 0 && errno != ENOENT && rc == 0)
@@ -347,7 +350,7 @@ describe(int status, char *out, size_t n)
 /* Start the VS; on success report the pid, else the error. */
 static pid_t
 monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
-    unsigned flags, int logw, struct vs_err *err)
+    int logw, struct vs_err *err)
 {
 	_cleanup_close_ int rootfd = -1, exefd = -1, netfd = -1;
 	_cleanup_free_ char *vsinit = NULL, *hostdir = NULL, *rootp = NULL;
@@ -367,12 +370,9 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 	rootfd = vs_root_open(conf, rec->name, err);
 	if (rootfd < 0)
 		return -1;
-	if (!(flags & VS_START_NONET)) {
-		netfd = vs_net_open(conf, rec->name, err);
-		/* TODO(cgnet): drop the ENOSYS fallback once net.c lands */
-		if (netfd < 0 && errno != ENOSYS)
-			return -1;
-	}
+	netfd = vs_net_open(conf, rec->name, err);
+	if (netfd < 0)
+		return -1;
 	hostdir = xasprintf("%s/run/vs/%s", conf->state_root, rec->name);
 	for (i = 0; i < ARRAY_SIZE(vs_tools); i++) {
 		toolpaths[i] = find_helper(vs_tools[i]);
@@ -396,7 +396,7 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 	l.exefd = exefd;
 	l.logfd = logw;
 	l.nnp = conf->no_new_privs;
-	l.cgroup = vs_cgroup_backend() != VS_CGROUP_NONE;
+	l.cgroup = 1;
 	l.grace = conf->stop_timeout > 2 ? (int)conf->stop_timeout - 2 : 1;
 	pid = vs_launch(&l, err);
 	for (i = 0; i < ARRAY_SIZE(vs_tools); i++)
@@ -405,8 +405,7 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 }
 
 static void __attribute__((noreturn))
-monitor_main(const struct vs_conf *conf, const struct vs_rec *rec,
-    unsigned flags, int report)
+monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 {
 	struct vs_err err = VS_ERR_INIT;
 	struct report rep;
@@ -430,7 +429,7 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec,
 		vs_err_sys(&err, "pipe");
 		goto fail;
 	}
-	init = monitor_launch(conf, rec, flags, pipefd[1], &err);
+	init = monitor_launch(conf, rec, pipefd[1], &err);
 	close(pipefd[1]);
 	if (init < 0)
 		goto fail;
@@ -613,12 +612,12 @@ vs_run_start(const struct vs_conf *conf, const char *name, unsigned flags,
 	vs_conf_limits_for(conf, name, &lim);
 	if (rec.nproc > 0)
 		lim.pids = rec.nproc;
-	/* TODO(cgnet): drop the ENOSYS fallbacks once cgroup.c/net.c land */
-	if (vs_cgroup_create(conf, name, &lim, err) < 0 && errno != ENOSYS)
+	if (vs_cgroup_create(conf, name, &lim, err) < 0 ||
+	    vs_net_create(conf, &rec, flags & VS_START_NONET ? VS_NET_NONE : 0,
+	    err) < 0) {
+		vs_err_prefix(err, "VS '%s'", name);
 		goto undo;
-	if (!(flags & VS_START_NONET) &&
-	    vs_net_create(conf, &rec, 0, err) < 0 && errno != ENOSYS)
-		goto undo;
+	}
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		vs_err_sys(err, "pipe");
@@ -637,7 +636,7 @@ vs_run_start(const struct vs_conf *conf, const char *name, unsigned flags,
 		close(pfd[0]);
 		close(lock);
 		if (fork() == 0)
-			monitor_main(conf, &rec, flags, pfd[1]);
+			monitor_main(conf, &rec, pfd[1]);
 		_exit(0);
 	}
 	close(pfd[1]);
@@ -703,8 +702,7 @@ vs_run_stop(const struct vs_conf *conf, const char *name, int timeout_s,
 		struct vs_err kerr = VS_ERR_INIT;
 
 		pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-		if (vs_cgroup_kill(conf, name, &kerr) < 0 &&
-		    kerr.errnum != ENOSYS)
+		if (vs_cgroup_kill(conf, name, &kerr) < 0)
 			return vs_err_set(err, kerr.errnum, "VS '%s': %s",
 			    name, kerr.msg);
 		if (!pidfd_wait(pidfd, 10000))

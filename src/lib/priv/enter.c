@@ -258,7 +258,7 @@ helper_main(const struct vs_conf *conf, const char *name, int initfd,
 	struct sync_msg m = { .kind = MSG_PID };
 	pid_t pid;
 
-	if (vs_cgroup_attach(conf, name, 0, &e) < 0 && e.errnum != ENOSYS)
+	if (vs_cgroup_attach(conf, name, 0, &e) < 0)
 		fail(sync, &e, 1);
 	if (setns(initfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
 	    CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP) < 0) {
