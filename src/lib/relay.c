@@ -367,7 +367,8 @@ conn_pump(struct conn *c)
 	for (d = 0; d < 2; d++) {
 		if (c->pipe[d][0] < 0 && c->readable[d] && !c->eof[d] &&
 		    pipe_open(c, d) < 0) {
-			log_warn("%s: pipe", c->g->name);
+			if (errno != EMFILE && errno != ENFILE)
+				log_warn("%s: pipe", c->g->name);
 			conn_reset(c, 0);
 			conn_reset(c, 1);
 			return;
@@ -477,7 +478,12 @@ conn_start(struct vs_relay_listener *l, int fd,
 	up = vs_nssock(l->g->nsfd, l->target.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK, 0, &err);
 	if (up < 0) {
-		log_warnx("%s: upstream socket: %s", l->g->name, err.msg);
+		int e = errno;
+
+		if (e != EMFILE && e != ENFILE)	/* those pause accepting */
+			log_warnx("%s: upstream socket: %s", l->g->name,
+			    err.msg);
+		errno = e;
 		return -1;
 	}
 	c = xcalloc(1, sizeof(*c));
@@ -625,6 +631,17 @@ over_limit(const struct vs_relay *r, const struct vs_relay_group *g)
 	    (g->max > 0 && g->active >= g->max);
 }
 
+/* Out of descriptors (or memory): accept nothing for a second rather
+ * than spin on a full backlog; say so once per episode. */
+static void
+accept_pause(struct vs_relay *r)
+{
+	if (r->paused_until + PAUSE_MS < r->now)
+		log_warn("accepting paused for %d ms", PAUSE_MS);
+	r->paused_until = r->now + PAUSE_MS;
+	r->st.accept_pauses++;
+}
+
 /* Accept up to ACCEPT_BATCH connections; keep l in the ready list
  * (at its tail: round robin) unless its backlog is empty. */
 static void
@@ -656,13 +673,7 @@ accept_some(struct vs_relay_listener *l)
 			case ENFILE:
 			case ENOBUFS:
 			case ENOMEM:
-				/* out of descriptors: retry in a second
-				 * rather than spin on a full backlog */
-				if (r->paused_until + PAUSE_MS < r->now)
-					log_warn("accept (pausing %d ms)",
-					    PAUSE_MS);
-				r->paused_until = r->now + PAUSE_MS;
-				r->st.accept_pauses++;
+				accept_pause(r);
 				return;
 			default:
 				log_warn("%s: accept", l->g->name);
@@ -683,8 +694,8 @@ accept_some(struct vs_relay_listener *l)
 			set_linger0(fd);
 			close(fd);
 			if (e == EMFILE || e == ENFILE) {
-				r->paused_until = r->now + PAUSE_MS;
-				r->st.accept_pauses++;
+				errno = e;
+				accept_pause(r);
 				return;
 			}
 		}
