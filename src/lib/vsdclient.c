@@ -1,7 +1,6 @@
 /* vsdclient.c - blocking client of the vsd line protocol: connect, greet,
  * send a command, read one framed answer (see proto.h for the framing). */
 #include <errno.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,8 +146,8 @@ vs_client_write(struct vs_client *c, const void *data, size_t len,
 	return 0;
 }
 
-static int
-greet(struct vs_client *c, struct vs_err *err)
+int
+vs_client_greet(struct vs_client *c, struct vs_err *err)
 {
 	struct vs_answer a = VS_ANSWER_INIT;
 
@@ -187,47 +186,8 @@ vs_client_connect_unix(struct vs_client *c, const char *path,
 		return -1;
 	}
 	c->fd = fd;
-	if (greet(c, err) < 0) {
+	if (vs_client_greet(c, err) < 0) {
 		vs_err_prefix(err, "'%s'", path);
-		vs_client_close(c);
-		return -1;
-	}
-	return 0;
-}
-
-int
-vs_client_connect_tcp(struct vs_client *c, const char *host, int port,
-    struct vs_err *err)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char ports[16];
-	int fd = -1, r, saved = 0;
-
-	snprintf(ports, sizeof(ports), "%d", port);
-	r = getaddrinfo(host, ports, &hints, &res);
-	if (r != 0)
-		return vs_err_set(err, r == EAI_AGAIN ? EAGAIN : ENOENT,
-		    "cannot resolve '%s': %s", host, gai_strerror(r));
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		saved = errno;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	if (fd < 0) {
-		errno = saved ? saved : ECONNREFUSED;
-		return vs_err_sys(err, "cannot connect to vsd at %s port %d",
-		    host, port);
-	}
-	c->fd = fd;
-	if (greet(c, err) < 0) {
-		vs_err_prefix(err, "%s port %d", host, port);
 		vs_client_close(c);
 		return -1;
 	}
@@ -278,4 +238,44 @@ vs_client_bye(struct vs_client *c, struct vs_err *err)
 	rc = vs_client_read(c, &a, err);
 	vs_answer_release(&a);
 	return rc;
+}
+
+int
+vs_client_connect_vs(struct vs_client *c, struct vs_err *err)
+{
+	static const char *paths[] = { "/run/vsd.sock", "/run/vsd/vsd.sock" };
+	const char *env = getenv("VSD_SOCKET");
+	size_t i;
+
+	if (env && *env)
+		return vs_client_connect_unix(c, env, err);
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (access(paths[i], F_OK) < 0 && i + 1 < sizeof(paths) /
+		    sizeof(paths[0]))
+			continue;
+		return vs_client_connect_unix(c, paths[i], err);
+	}
+	return -1;
+}
+
+int
+vs_client_exit_code(const struct vs_answer *a, int errnum)
+{
+	if (a && a->ok)
+		return 0;
+	if (a && a->code) {
+		if (a->code == VS_PROTO_E_SYNTAX)
+			return 2;
+		if (a->code == VS_PROTO_E_UNAVAIL || a->code == VS_PROTO_E_LIMIT)
+			return 3;
+		return 1;
+	}
+	/* no answer: the daemon is not there or went away */
+	switch (errnum) {
+	case ENOENT: case ECONNREFUSED: case ETIMEDOUT: case EAGAIN:
+	case ECONNRESET: case EPIPE:
+		return 3;
+	default:
+		return 1;
+	}
 }

@@ -2,7 +2,7 @@
  * read the greeting, send commands, read framed answers.  Used by vsdadm
  * and by the tools inside a VS (setrights, listrights, rebootvs), which
  * link statically: this module needs nothing but libc (TCP authentication
- * is auth.h's vs_auth_client()).
+ * is auth.h's vs_auth_client(); TCP connect is in vsdclient_net.c).
  *
  * Blocking I/O with a timeout per answer.  Not thread-safe.
  */
@@ -43,6 +43,17 @@ int vs_client_connect_unix(struct vs_client *c, const char *path,
 int vs_client_connect_tcp(struct vs_client *c, const char *host, int port,
     struct vs_err *err);
 void vs_client_close(struct vs_client *c);
+
+/* Read the greeting on a connected c->fd (done by the connect calls). */
+int vs_client_greet(struct vs_client *c, struct vs_err *err);
+
+/* Inside a VS: $VSD_SOCKET, else /run/vsd.sock, else /run/vsd/vsd.sock. */
+int vs_client_connect_vs(struct vs_client *c, struct vs_err *err);
+
+/* Exit code for a tool (0 ok, 1 failed/refused, 2 bad request (400),
+ * 3 temporary: 503/429 or no daemon) from an answer (NULL if none came)
+ * or the transport's errno. */
+int vs_client_exit_code(const struct vs_answer *a, int errnum);
 
 /* Send raw bytes (a complete line or block). */
 int vs_client_write(struct vs_client *c, const void *data, size_t len,

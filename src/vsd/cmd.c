@@ -60,6 +60,8 @@ static const struct vsd_cmd cmds[] = {
 	  mod_vs_list, "" },
 	{ "vs_reboot", "mod_vs", 1, 0, 0, 0, A | VA, VSD_WORKER,
 	  mod_vs_reboot, "" },
+	{ "vs_reconcile", "mod_vs", 0, 0, 0, 0, A, VSD_WORKER,
+	  mod_vs_reconcile, "" },
 	{ "vs_restart", "mod_vs", 1, 0, 0, 0, A, VSD_WORKER,
 	  mod_vs_restart, "" },
 	{ "vs_start", "mod_vs", 1, 0, 0, 0, A, VSD_WORKER,

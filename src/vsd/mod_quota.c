@@ -91,6 +91,9 @@ mod_quota_get(struct vsd_req *r)
 	vs_buf_addf(&b, "used_inodes %llu\n", (unsigned long long)(u.own +
 	    u.dirs + u.symlinks + u.other));
 	vs_buf_addf(&b, "shared_files %llu\n", (unsigned long long)u.shared);
+	vs_buf_addf(&b, "own_files %llu\ndirs %llu\nsymlinks %llu\n",
+	    (unsigned long long)u.own, (unsigned long long)u.dirs,
+	    (unsigned long long)u.symlinks);
 	vs_buf_addf(&b, "over_quota %s\n", rec.quota_mb && u.private_bytes >
 	    (unsigned long long)rec.quota_mb << 20 ? "yes" : "no");
 	vs_buf_addf(&b, "processes_max %lld\n", rec.nproc ? rec.nproc :

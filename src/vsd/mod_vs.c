@@ -11,6 +11,7 @@
 #include "proto.h"
 #include "runtime.h"
 #include "vsd.h"
+#include "journal.h"
 #include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
@@ -82,8 +83,10 @@ mod_vs_delete(struct vsd_req *r)
 
 	if (vsd_load_vs(r, &rec) < 0)
 		return;
-	/* freeVSD deleted a live server too: stop it first */
-	if (vs_run_stop(r->conf, r->vs, -1, &err) < 0 && errno != ENOENT) {
+	/* freeVSD deleted a live server too: stop it first (without a
+	 * runtime, ENOSYS, vs_delete still refuses a running VS) */
+	if (vs_run_stop(r->conf, r->vs, -1, &err) < 0 && errno != ENOENT &&
+	    errno != ENOSYS) {
 		fail(r, &err);
 		return;
 	}
@@ -184,4 +187,20 @@ mod_vs_reboot(struct vsd_req *r)
 		fail(r, &err);
 	else
 		vsd_ok_answer(r, "%s restarts its services", r->vs);
+}
+
+/* vsd reconciles at start; this repeats it on demand (entries whose VS
+ * lock is held, i.e. still running, are skipped by vs_reconcile). */
+void
+mod_vs_reconcile(struct vsd_req *r)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_buf rep = VS_BUF_INIT;
+	int n;
+
+	if ((n = vs_reconcile(r->conf, &rep, &err)) < 0)
+		fail(r, &err);
+	else
+		vs_proto_block(r->out, rep.buf, rep.len, "reconciled");
+	vs_buf_release(&rep);
 }

@@ -104,6 +104,7 @@ void mod_vs_start(struct vsd_req *r);
 void mod_vs_stop(struct vsd_req *r);
 void mod_vs_restart(struct vsd_req *r);
 void mod_vs_reboot(struct vsd_req *r);
+void mod_vs_reconcile(struct vsd_req *r);
 void mod_user_add(struct vsd_req *r);
 void mod_user_del(struct vsd_req *r);
 void mod_user_list(struct vsd_req *r);

@@ -13,7 +13,7 @@
 #include "banned.h"
 
 static const char usage_text[] =
-"usage: vsdadm [-c file] [--json] [-v] command [args]\n"
+"usage: vsdadm [-c file] [-H host] [--local] [--json] [-v] command [args]\n"
 "       vsdadm vs_create localhost name ip fqdn quota_mb number\n"
 "       vsdadm vs_delete localhost name\n"
 "       vsdadm vs_list localhost\n"
@@ -22,7 +22,14 @@ static const char usage_text[] =
 "       vsdadm delete name\n"
 "       vsdadm list\n"
 "       vsdadm info name\n"
-"       vsdadm reconcile\n";
+"       vsdadm reconcile\n"
+"       vsdadm raw [host] < protocol-text\n"
+"       vsdadm start|stop|restart name\n"
+"       vsdadm user add|del|list|passwd name [user [password]]\n"
+"       vsdadm quota get|set name [quota_mb [processes]]\n"
+"       vsdadm PROTOCOL-COMMAND args  (user_add, setrights, ...: protocol(7))\n";
+
+static int local_mode;
 
 static const struct {
 	const char *name;
@@ -32,6 +39,7 @@ static const struct {
 	{ "delete", cmd_delete },
 	{ "info", cmd_info },
 	{ "list", cmd_list },
+	{ "raw", cmd_raw },
 	{ "reconcile", cmd_reconcile },
 	{ "vs_create", cmd_vs_create },
 	{ "vs_delete", cmd_vs_delete },
@@ -83,9 +91,35 @@ vsdadm_host(const char *host)
 {
 	if (strcmp(host, "localhost") == 0)
 		return 0;
-	vsdadm_usage("host '%s': only 'localhost' is managed from here",
-	    host);
-	return -1;
+	if (local_mode) {
+		vsdadm_usage("host '%s': with --local only 'localhost' is "
+		    "managed", host);
+		return -1;
+	}
+	vsdadm_set_host(host);
+	return 0;
+}
+
+/* Readable forms of protocol commands: "user add" -> user_add, "start"
+ * -> vs_start.  Rewrites argv in place; returns the new argc. */
+static int
+readable(int argc, char **argv)
+{
+	static const char *pairs[] = { "user", "quota", "aliases", "apache" };
+	static const char *single[] = { "start", "stop", "restart", "reboot" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(single); i++)
+		if (strcmp(argv[0], single[i]) == 0) {
+			argv[0] = xasprintf("vs_%s", single[i]);
+			return argc;
+		}
+	for (i = 0; argc > 1 && i < ARRAY_SIZE(pairs); i++)
+		if (strcmp(argv[0], pairs[i]) == 0) {
+			argv[1] = xasprintf("%s_%s", pairs[i], argv[1]);
+			return argc - 1;
+		}
+	return argc;
 }
 
 void
@@ -114,6 +148,8 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "local", no_argument, NULL, 'L' },
+		{ "host", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vsdadm a;
@@ -124,9 +160,17 @@ main(int argc, char **argv)
 
 	log_init("vsdadm", 1, 0);
 	memset(&a, 0, sizeof(a));
-	a.ops = &vsdadm_local;
-	while ((c = getopt_long(argc, argv, "+c:jvhV", opts, NULL)) != -1) {
+	/* through vsd unless told to act on the state root directly */
+	local_mode = getenv("VSDADM_LOCAL") && strcmp(getenv("VSDADM_LOCAL"),
+	    "1") == 0;
+	while ((c = getopt_long(argc, argv, "+c:jvhVH:", opts, NULL)) != -1) {
 		switch (c) {
+		case 'L':
+			local_mode = 1;
+			break;
+		case 'H':
+			vsdadm_set_host(optarg);
+			break;
 		case 'c':
 			cfile = optarg;
 			break;
@@ -153,8 +197,7 @@ main(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(cmds); i++)
 		if (strcmp(argv[optind], cmds[i].name) == 0)
 			break;
-	if (i == ARRAY_SIZE(cmds))
-		return vsdadm_usage("unknown command '%s'", argv[optind]);
+	a.ops = local_mode ? &vsdadm_local : &vsdadm_remote;
 	if (vs_conf_load(cfile, cfile != NULL, &a.conf, &errs) < 0) {
 		vs_buf_rtrim(&errs);
 		fprintf(stderr, "vsdadm: %s\n", errs.buf);
@@ -164,7 +207,17 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = 0;	/* full re-init for the subcommand's getopt */
-	rc = cmds[i].fn(&a, argc, argv);
+	if (i < ARRAY_SIZE(cmds))
+		rc = cmds[i].fn(&a, argc, argv);
+	else if (local_mode)
+		rc = vsdadm_usage("unknown command '%s' (with --local; "
+		    "vsd knows more)", argv[0]);
+	else {
+		int skip = 0, n = readable(argc, argv);
+
+		skip = argc - n;
+		rc = cmd_proto(&a, n, argv + skip);
+	}
 	vs_conf_release(&a.conf);
 	return rc;
 }

@@ -38,6 +38,11 @@ struct vsdadm {
 };
 
 extern const struct vsdadm_ops vsdadm_local;
+extern const struct vsdadm_ops vsdadm_remote;	/* through vsd (remote.c) */
+
+/* The host vsdadm_remote talks to: "localhost" (unix socket) or a TCP
+ * host name. */
+void vsdadm_set_host(const char *host);
 
 /* Each command gets argv[0] = its own name. */
 int cmd_create(struct vsdadm *a, int argc, char **argv);
@@ -48,6 +53,9 @@ int cmd_list(struct vsdadm *a, int argc, char **argv);
 int cmd_vs_list(struct vsdadm *a, int argc, char **argv);
 int cmd_info(struct vsdadm *a, int argc, char **argv);
 int cmd_reconcile(struct vsdadm *a, int argc, char **argv);
+int cmd_raw(struct vsdadm *a, int argc, char **argv);
+/* any other protocol command, sent as is (remote.c) */
+int cmd_proto(struct vsdadm *a, int argc, char **argv);
 
 /* Print err as "vsdadm: msg" and map errno to an exit code. */
 int vsdadm_fail(const struct vs_err *err);
@@ -56,7 +64,8 @@ int vsdadm_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Parse a number argument in [min, max] or complain (EX_USAGE). */
 int vsdadm_number(const char *what, const char *s, long long min,
     long long max, long long *v);
-/* The legacy forms' HOST argument: only the local host for now. */
+/* The legacy forms' HOST argument: localhost, or a TCP host (not with
+ * --local). */
 int vsdadm_host(const char *host);
 /* A record as JSON (an object), or as "key: value" lines. */
 void vsdadm_rec_json(struct vs_buf *b, const struct vs_rec *r);

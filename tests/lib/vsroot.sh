@@ -1,6 +1,10 @@
 # tests/lib/vsroot.sh - helpers of the VS-root tests (020-039); source
 # after common.sh.
 #
+# These tests drive the library through vsdadm without a daemon: vsdadm
+# goes through vsd unless told otherwise.
+export VSDADM_LOCAL=1
+
 # fixture_skel DIR [BULK]: a small but real skeleton in DIR, the way
 # vsdskel leaves one: host programs and their libraries, root-owned, no
 # write bits; plus the cases a clone must get right: a set-id program, a
