@@ -886,6 +886,19 @@ check_seal(struct snap_reader *r, struct vs_err *err)
 		vs_err_set(err, EPROTO, "bad archive: members after the seal");
 		goto fail;
 	}
+	/* libarchive stops at the tar end blocks: read the zstd stream to
+	 * its end too, so a cut tail (the last frame's checksum) shows */
+	for (;;) {
+		const void *b;
+		la_ssize_t k = r_read(r->a, r, &b);
+
+		if (k < 0) {
+			vs_err_set(err, r->zerrno, "%s", r->zerr);
+			goto fail;
+		}
+		if (k == 0)
+			break;
+	}
 	if (got.len == r->seal.len && memcmp(got.buf, r->seal.buf,
 	    got.len) == 0) {
 		vs_buf_release(&got);

@@ -86,6 +86,7 @@ struct rctx {
 	struct snap_reader r;
 	struct archive *ext;
 	int have_root;
+	pid_t parent;		/* the child stops when it is gone */
 	struct stat rootst;	/* owner, mode and times for the root */
 	struct timespec root_mtime;
 };
@@ -380,9 +381,13 @@ extract(struct rctx *c, int archfd, struct vs_err *err)
 	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
 	if (fchdir(c->tmpfd) < 0)
 		return vs_err_sys(err, "cannot enter the new tree");
-	while ((rc = snap_reader_next(&c->r, err)) > 0)
+	while ((rc = snap_reader_next(&c->r, err)) > 0) {
+		/* the restore was killed: stop, it will never swap */
+		if (getppid() != c->parent)
+			return vs_err_set(err, EINTR, "parent died");
 		if (extract_entry(c, err) < 0)
 			return -1;
+	}
 	if (rc < 0)
 		return -1;
 	if (!c->have_root)
@@ -418,6 +423,7 @@ extract_in_child(struct rctx *c, int archfd, struct vs_err *err)
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return vs_err_sys(err, "pipe");
+	c->parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);

@@ -59,7 +59,7 @@ def main():
                          stdin=subprocess.PIPE)
     tf = tarfile.open(fileobj=z.stdin, mode="w|", format=tarfile.PAX_FORMAT)
 
-    def add(name, typ, mode, uid, gid, data, zeros, link, size, meta):
+    def add(name, typ, mode, uid, gid, data, zeros, link, size, meta, pad=0):
         nonlocal entries, nbytes
         ti = tarfile.TarInfo(name)
         ti.type = TYPES[typ]
@@ -84,6 +84,8 @@ def main():
                 left -= k
         if size is not None:
             ti.size = size
+        if pad:
+            ti.pax_headers = {"comment": "A" * pad}
         tf.addfile(ti, Zeros(data, zeros) if typ == "f" else None)
         seal.append("%s %s" % (h.hexdigest(), esc(name)))
         if not meta:
@@ -102,7 +104,7 @@ def main():
         add(m["name"], m.get("type", "f"), m.get("mode", 0o644),
             m.get("uid", 0), m.get("gid", 0),
             m.get("data", "").encode(), m.get("zeros", 0), m.get("link"),
-            m.get("size"), False)
+            m.get("size"), False, m.get("pax_pad", 0))
     nskel = len([l for l in skel.split("\n") if l])
     text = "".join(l + "\n" for l in seal)
     text += "entries %d\nbytes %d\nskel %d\nend\n" % (entries, nbytes, nskel)
