@@ -32,7 +32,23 @@ rt_vs() {
 	base=$(vs_uid "$name")
 	install -m 0755 -o "$base" -g "$base" "$T/vsprobe" \
 		"$ROOT/vs/$name/usr/bin/vsprobe"
+	rt_tools "$name" grep wc tr env sleep head sed
 	defer vsboot --stop -t 2 "$name"
+}
+
+# rt_tools NAME PROG...: copy host programs (and their libraries) into
+# the VS as its own files
+rt_tools() {
+	local name=$1 v=$ROOT/vs/$1 base b lib; shift
+	base=$(vs_uid "$name")
+	for b; do
+		install -m 0755 -o "$base" -g "$base" "$(command -v "$b")" "$v/usr/bin/$b"
+		for lib in $(ldd "$(command -v "$b")" | grep -o '/[^ ]*\.so[^ ]*'); do
+			[ -e "$v$lib" ] && continue
+			mkdir -p "$v$(dirname "$lib")"
+			install -m 0755 -o "$base" -g "$base" "$lib" "$v$lib"
+		done
+	done
 }
 
 rt_init_pid() {
