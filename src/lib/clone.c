@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "clone.h"
 #include "manifest.h"
+#include "priv/fsid.h"
 #include "skelconf.h"
 #include "xmem.h"
 #include "banned.h"
@@ -31,6 +32,7 @@ struct pent {
 	const char *target;	/* K_SYMLINK */
 	uint32_t dir;		/* index of the parent in plan->dirs */
 	uint32_t mode, uid, gid;
+	uint64_t size;
 	uint8_t kind;
 };
 
@@ -220,6 +222,7 @@ add_ent(struct vs_clone_plan *p, uint32_t dir, const char *name,
 	e->mode = m->mode & 07777;
 	e->uid = m->uid;
 	e->gid = m->gid;
+	e->size = m->size > 0 ? (uint64_t)m->size : 0;
 	e->kind = classify(p, &p->dirs[dir], m);
 }
 
@@ -512,15 +515,21 @@ open_beneath(int root, const char *path, int flags)
 }
 
 static int
-copy_data(int in, int out)
+copy_data(int in, int out, uint64_t size)
 {
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+	uint64_t done = 0;
 
-		if (n == 0)
-			return 0;
-		if (n > 0)
+	/* the plan knows the size: one copy_file_range() for most files */
+	while (done < size) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL,
+		    (size_t)(size - done), 0);
+
+		if (n > 0) {
+			done += (uint64_t)n;
 			continue;
+		}
+		if (n == 0)
+			return 0;	/* shorter than planned */
 		if (errno == EINTR)
 			continue;
 		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
@@ -528,6 +537,8 @@ copy_data(int in, int out)
 			return -1;
 		break;
 	}
+	if (done >= size)
+		return 0;
 	/* fall back to read/write (e.g. across filesystems on old kernels) */
 	for (;;) {
 		char buf[65536];
@@ -549,9 +560,27 @@ copy_data(int in, int out)
 	}
 }
 
+/*
+ * Does a new inode need a chown?  Not when this thread creates as the
+ * VS's root (fsid) and the skeleton owner is root:root, unless a set-gid
+ * parent hands its group down.
+ */
 static int
-make_copy(const struct run *r, int src, int dst, const struct pent *e,
-    const char *dpath, struct vs_err *err)
+need_chown(int fsid, const struct pdir *parent, uint32_t uid, uint32_t gid)
+{
+	return !fsid || uid != 0 || gid != 0 || (parent->mode & S_ISGID);
+}
+
+/* Does creating with mode leave anything for a chmod to fix? */
+static int
+need_chmod(const struct run *r, mode_t mode)
+{
+	return (mode & 07000) || (mode & r->umask);
+}
+
+static int
+make_copy(const struct run *r, int fsid, const struct pdir *d, int src,
+    int dst, const struct pent *e, struct vs_err *err)
 {
 	_cleanup_close_ int in = -1, out = -1;
 	mode_t mode = e->mode | S_IWUSR;
@@ -561,19 +590,21 @@ make_copy(const struct run *r, int src, int dst, const struct pent *e,
 		    O_NOCTTY);
 		if (in < 0)
 			return vs_err_sys(err, "cannot open skeleton '%s/%s'",
-			    dpath, e->name);
+			    d->path, e->name);
 	}
 	out = openat(dst, e->name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
+	    O_CLOEXEC, mode & 0777);
 	if (out < 0)
-		return vs_err_sys(err, "cannot create '%s/%s'", dpath,
+		return vs_err_sys(err, "cannot create '%s/%s'", d->path,
 		    e->name);
-	if (in >= 0 && copy_data(in, out) < 0)
-		return vs_err_sys(err, "cannot copy '%s/%s'", dpath, e->name);
+	if (in >= 0 && copy_data(in, out, e->size) < 0)
+		return vs_err_sys(err, "cannot copy '%s/%s'", d->path,
+		    e->name);
 	/* chown before chmod: chown clears the set-id bits */
-	if (fchown(out, shift(r, e->uid), shift(r, e->gid)) < 0 ||
-	    fchmod(out, mode) < 0)
-		return vs_err_sys(err, "cannot set owner of '%s/%s'", dpath,
+	if ((need_chown(fsid, d, e->uid, e->gid) &&
+	    fchown(out, shift(r, e->uid), shift(r, e->gid)) < 0) ||
+	    (need_chmod(r, mode) && fchmod(out, mode) < 0))
+		return vs_err_sys(err, "cannot set owner of '%s/%s'", d->path,
 		    e->name);
 	return 0;
 }
@@ -591,7 +622,7 @@ dir_mode(const struct pdir *d)
 /* Build directory di: its files, links and symlinks, and its
  * subdirectories (created here, filled by whichever worker pops them). */
 static int
-do_dir(struct run *r, uint32_t di, struct vs_clone_stats *st,
+do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
     struct vs_err *err)
 {
 	const struct vs_clone_plan *p = r->p;
@@ -624,14 +655,15 @@ do_dir(struct run *r, uint32_t di, struct vs_clone_stats *st,
 			break;
 		case K_COPY:
 		case K_EMPTY:
-			if (make_copy(r, src, dst, e, d->path, err) < 0)
+			if (make_copy(r, fsid, d, src, dst, e, err) < 0)
 				goto out;
 			st->copied++;
 			break;
 		case K_SYMLINK:
 			if (symlinkat(e->target, dst, e->name) < 0 ||
+			    (need_chown(fsid, d, e->uid, e->gid) &&
 			    fchownat(dst, e->name, shift(r, e->uid),
-			    shift(r, e->gid), AT_SYMLINK_NOFOLLOW) < 0) {
+			    shift(r, e->gid), AT_SYMLINK_NOFOLLOW) < 0)) {
 				vs_err_sys(err, "cannot create symlink "
 				    "'%s/%s'", d->path, e->name);
 				goto out;
@@ -649,10 +681,11 @@ do_dir(struct run *r, uint32_t di, struct vs_clone_stats *st,
 
 		/* the new tree is private until renamed into place, so
 		 * these name-based calls cannot be raced */
-		if (mkdirat(dst, c->name, 0700) < 0 ||
+		if (mkdirat(dst, c->name, m & 01777) < 0 ||
+		    (need_chown(fsid, d, c->uid, c->gid) &&
 		    fchownat(dst, c->name, shift(r, c->uid), shift(r, c->gid),
-		    AT_SYMLINK_NOFOLLOW) < 0 ||
-		    fchmodat(dst, c->name, m, 0) < 0) {
+		    AT_SYMLINK_NOFOLLOW) < 0) ||
+		    (need_chmod(r, m) && fchmodat(dst, c->name, m, 0) < 0)) {
 			vs_err_sys(err, "cannot create directory '%s'",
 			    c->path);
 			goto out;
@@ -674,6 +707,9 @@ worker(void *arg)
 	struct run *r = arg;
 	struct vs_clone_stats st = { 0 };
 	struct vs_err err = VS_ERR_INIT;
+	struct vs_fsid fs;
+	/* create as the VS's root: no chown for most inodes */
+	int fsid = vs_fsid_enter(&fs, r->base, r->base) == 0;
 
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
@@ -688,7 +724,7 @@ worker(void *arg)
 		r->busy++;
 		pthread_mutex_unlock(&r->mu);
 
-		rc = do_dir(r, di, &st, &err);
+		rc = do_dir(r, fsid, di, &st, &err);
 
 		pthread_mutex_lock(&r->mu);
 		r->busy--;
@@ -711,7 +747,23 @@ worker(void *arg)
 	r->stats.skipped += st.skipped;
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	vs_fsid_leave(&fs);
 	return NULL;
+}
+
+/* The process umask, without changing it (umask(2) would, for a moment,
+ * for every thread). */
+static mode_t
+read_umask(void)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned m;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Umask: %o", &m) == 1)
+			return (mode_t)m;
+	return 0777;	/* unknown: always chmod */
 }
 
 int
@@ -729,6 +781,7 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	r.dstfd = dstfd;
 	r.base = uid_base;
 	r.count = uid_count;
+	r.umask = read_umask();
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	r.stack = xmalloc(p->ndirs * sizeof(*r.stack));
