@@ -89,6 +89,15 @@ cmd_build(struct skel_opts *o, int argc, char **argv)
 	goto out;
 fail:
 	log_warnx("build: %s", err.msg);
+	{
+		/* a half-built tree is garbage; without a pending record
+		 * nothing refers to it */
+		struct vs_err e2 = VS_ERR_INIT;
+
+		if (s.rootfd >= 0 && faccessat(s.statefd, "pending", F_OK,
+		    0) < 0)
+			(void)rmtree_at(s.rootfd, "skel.new", &e2);
+	}
 	if (o->json)
 		printf("{\"ok\":false}\n");
 out:
