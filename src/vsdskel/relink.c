@@ -270,12 +270,12 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	if (!still_old(r, w, old)) {
 		/* changed by the VS.  Its own copies (config in /etc...)
 		 * are reported only when the skeleton changed them too */
-		if (vs_skel_private(old, r->oldcopy) && new &&
-		    !vs_mentry_diff(old, new))
+		if (old->type != 'd' && vs_skel_private(old, r->oldcopy) &&
+		    new && !vs_mentry_diff(old, new))
 			return 0;
-		if (old->type == 'f' || old->type == 'l')
-			keep(r, w->path, new ? "changed by the VS" :
-			    "changed by the VS, gone from the skeleton");
+		keep(r, w->path, old->type == 'd' ? "directory replaced by "
+		    "the VS" : new ? "changed by the VS" :
+		    "changed by the VS, gone from the skeleton");
 		return 0;
 	}
 	if (new == NULL) {
