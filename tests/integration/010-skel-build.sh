@@ -8,6 +8,7 @@
 need_root
 need_cmd vsdskel chroot sha256sum python3
 new_state_root
+export VSDADM_LOCAL=1	# vsdadm acts on the state root, no vsd needed
 
 # --- from the host -------------------------------------------------------
 run_ok "build from the host" vsdskel -q build

@@ -10,6 +10,7 @@
 need_root
 need_cmd vsdskel vsdadm python3
 new_state_root
+export VSDADM_LOCAL=1	# vsdadm acts on the state root, no vsd needed
 
 FX=$T/fx
 make_fixture_tree "$FX"
