@@ -21,7 +21,7 @@ in1() { nsenter --net="$PIN/one" "$@"; }
 
 run_ok "create one ($IP1, number 1)" $H net create one 1 $IP1
 run_ok "the pin opens as a netns" $H net open one
-is "$(ip -o link show "vh${inst}1" 2>/dev/null | grep -c 'state UP')" 1 \
+is "$(ip -o link show "vh${inst}1" 2>/dev/null | grep -Ec '[<,]UP[,>]')" 1 \
     "host side vh${inst}1 is up"
 ip -d link show "vh${inst}1" | grep -q "alias freevsd:$inst:one"
 ok $? "host side carries the alias freevsd:$inst:one"
