@@ -83,6 +83,8 @@ struct client {
 	time_t since;			/* connect time */
 	time_t active;			/* last command or output progress */
 	uint64_t hold_ms;		/* answer held until (auth failure) */
+	int linger;			/* answered, reading input to EOF */
+	time_t linger_until;
 	int dead;			/* closed, freed after this batch */
 	struct client *prev, *next;
 };
@@ -489,10 +491,19 @@ client_flush(struct client *cl)
 	if (cl->out_off == cl->out.len) {
 		vs_buf_reset(&cl->out);
 		cl->out_off = 0;
-		if (cl->closing || (cl->eof_in && !cl->job && !cl->pending &&
-		    vs_proto_pending(&cl->p) == 0)) {
+		if (cl->eof_in && !cl->job && !cl->pending &&
+		    vs_proto_pending(&cl->p) == 0) {
 			client_free(cl);
 			return -1;
+		}
+		if (cl->closing && !cl->linger) {
+			/* a lingering close: closing with unread input makes
+			 * the kernel reset the connection, and the peer could
+			 * lose our last answer; so stop writing, then read
+			 * and drop what comes until EOF (2 s at most) */
+			shutdown(cl->fd, SHUT_WR);
+			cl->linger = 1;
+			cl->linger_until = now_s() + 2;
 		}
 	} else if (cl->out_off > (64 << 10)) {
 		memmove(cl->out.buf, cl->out.buf + cl->out_off,
@@ -506,6 +517,8 @@ client_flush(struct client *cl)
 static int
 can_read(const struct client *cl)
 {
+	if (cl->linger)
+		return 1;
 	return !cl->closing && !cl->eof_in && !cl->job && !cl->waiting &&
 	    !cl->pending && now_ms() >= cl->hold_ms &&
 	    cl->out.len - cl->out_off < OUT_HIGH;
@@ -830,6 +843,11 @@ client_read(struct client *cl)
 	if (!can_read(cl))
 		return;
 	n = recv(cl->fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (cl->linger) {
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+			client_free(cl);
+		return;		/* input after the end is dropped */
+	}
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -1198,6 +1216,11 @@ timeouts(void)
 		long long limit = S.conf->client_timeout;
 
 		next = cl->next;
+		if (cl->linger) {
+			if (t >= cl->linger_until)
+				client_free(cl);
+			continue;
+		}
 		if (cl->hold_ms && ms >= cl->hold_ms) {
 			cl->hold_ms = 0;
 			client_process(cl);
