@@ -122,7 +122,10 @@ check-qemu: all $(HELPER_BIN)
 bench: all
 	ci/bench $(B)
 
-demo: all
+# a fresh machine: install what is missing, build, then run the demo
+demo:
+	$(MAKE) deps
+	$(MAKE) all
 	ci/demo
 
 deps:
