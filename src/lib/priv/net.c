@@ -426,11 +426,12 @@ nat_marker(const struct vs_conf *conf, const char *name)
 
 /*
  * Masquerade traffic from ip leaving through any interface but this
- * instance's VS veths; a table of its own per VS makes removal one
- * idempotent "delete table" that needs no record.  Forwarding is enabled
- * on the VS's veth only (IPv4 decides per input interface), never
- * host-wide: the host's uplink must forward too, which is the admin's
- * choice (docs/vsd.conf.5).
+ * instance's VS veths, and never forward it into another VS's veth (with
+ * forwarding on, the host would otherwise route VS to VS).  A table of its
+ * own per VS makes removal one idempotent "delete table" that needs no
+ * record.  Forwarding is enabled on the VS's veth only (IPv4 decides per
+ * input interface), never host-wide: the host's uplink must forward too,
+ * which is the admin's choice (docs/vsd.conf.5).
  */
 static int
 nat_add(const struct vs_conf *conf, const char *name, const char *ifname,
@@ -447,13 +448,17 @@ nat_add(const struct vs_conf *conf, const char *name, const char *ifname,
 	    "table ip freevsd-%s-%s {}\n"
 	    "delete table ip freevsd-%s-%s\n"
 	    "table ip freevsd-%s-%s {\n"
+	    "  chain forward {\n"
+	    "    type filter hook forward priority filter; policy accept;\n"
+	    "    iifname \"%s\" oifname \"vh*\" drop\n"
+	    "  }\n"
 	    "  chain postrouting {\n"
 	    "    type nat hook postrouting priority srcnat; policy accept;\n"
 	    "    ip saddr %s oifname != \"vh%s*\" masquerade\n"
 	    "  }\n"
 	    "}\n",
 	    conf->instance, name, conf->instance, name, conf->instance, name,
-	    ip, conf->instance);
+	    ifname, ip, conf->instance);
 	if (nft_run(script, 0) < 0)
 		return vs_err_sys(err, "nat for %s: nft failed", ip);
 	fwd = xasprintf("/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
