@@ -298,6 +298,7 @@ build_root(const struct vs_conf *conf, int vfd, const char *tmp,
 	}
 	rc = vs_clone_run(plan, sfd, dfd, (uid_t)rec->uid_base,
 	    (uid_t)rec->uid_count, workers, &st, err);
+	cs->plan = vs_clone_plan_source(plan);
 	vs_clone_plan_free(plan);
 	if (rc < 0)
 		return -1;

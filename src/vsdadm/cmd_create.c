@@ -20,12 +20,14 @@ do_create(struct vsdadm *a, const struct vs_create_req *q)
 		vs_buf_adds(&b, "{\"server\":");
 		vsdadm_rec_json(&b, &rec);
 		vs_buf_addf(&b, ",\"dirs\":%llu,\"linked\":%llu,\"copied\":"
-		    "%llu,\"symlinks\":%llu,\"skipped\":%llu,\"seconds\":%.3f}",
+		    "%llu,\"symlinks\":%llu,\"skipped\":%llu,\"seconds\":%.3f,"
+		    "\"plan\":\"%s\"}",
 		    (unsigned long long)st.dirs,
 		    (unsigned long long)st.linked,
 		    (unsigned long long)st.copied,
 		    (unsigned long long)st.symlinks,
-		    (unsigned long long)st.skipped, st.seconds);
+		    (unsigned long long)st.skipped, st.seconds,
+		    st.plan ? st.plan : "");
 		puts(b.buf);
 		vs_buf_release(&b);
 	} else {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# VSs from a skeleton that vsdskel built from this host (planned from its
+# manifest): shared files are the skeleton's inodes, the copy set of
+# conf/skel.conf is per VS, a running VS cannot be deleted, and after
+# deleting everything `vsdskel check` finds the skeleton as built.
+. "$(dirname "$0")/../lib/common.sh"
+. "$VSD_TOP/tests/lib/vsroot.sh"
+. "$VSD_TOP/tests/lib/skel.sh"
+need_root
+need_cmd vsdadm vsdskel vsboot python3 join
+new_state_root
+host_ids_fixture
+make_skel
+S=$ROOT/skel
+
+out=$(vsdadm --json create web1 10.77.6.2 web1.example.com) || bail "create: $out"
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
+	"root planned from the skeleton manifest (no walk)"
+V=$ROOT/vs/web1
+base=$(vs_uid web1)
+
+# every path: same inode as the skeleton, or the VS's own (never a
+# host-root inode that is not the skeleton's)
+(cd "$S" && find . ! -type d -printf '%P %i\n' | sort) >"$T/skel.ino"
+(cd "$V" && find . -type f -uid 0 -printf '%P %i\n' | sort) >"$T/vs.shared"
+is "$(join "$T/vs.shared" "$T/skel.ino" | awk '$2 != $3' | wc -l)" 0 "each host-root file is the skeleton's inode at the same path"
+is "$(join -v1 "$T/vs.shared" "$T/skel.ino" | wc -l)" 0 "no host-root file that the skeleton lacks"
+ok $([ "$(wc -l <"$T/vs.shared")" -gt 1000 ]; echo $?) "$(wc -l <"$T/vs.shared") files shared"
+is "$(find "$V/etc" "$V/var" -type f -uid 0 | wc -l)" 0 "copy set /etc/* /var/*: all per VS"
+(cd "$S" && find etc var -type f | sort) >"$T/skel.copyset"
+(cd "$V" && find etc var -type f ! -uid 0 | sort) >"$T/vs.copyset"
+is "$(comm -23 "$T/skel.copyset" "$T/vs.copyset" | wc -l)" 0 "every skeleton file there copied"
+is "$(comm -13 "$T/skel.copyset" "$T/vs.copyset" | tr '\n' ' ')" "etc/hostname etc/hosts etc/shadow " "plus the VS's own identity files"
+is "$(find "$V" -type f -perm /6000 -uid 0 | wc -l)" 0 "no shared set-id inode"
+is "$(find "$V" -uid 0 -perm /222 ! -type l | wc -l)" 0 "no shared inode with a write bit"
+is "$(find "$V" -type d ! -uid "$base" ! -gid "$base" | wc -l)" 0 "directories are the VS's"
+is "$(head -1 "$V/etc/passwd" | cut -d: -f1,3,6)" "admin:0:/root" "admin is uid 0"
+is "$(stat -c %a "$V/etc/shadow")" 640 "shadow created, not world-readable"
+priv=$(vsdadm --json info web1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["private_bytes"])')
+diag "private disk of a VS: $((priv / 1024)) KiB"
+
+# deleting a running VS is refused
+if out=$(vsboot --start web1 2>&1); then
+	defer vsboot --stop web1
+	out=$(vsdadm delete web1 2>&1); rc=$?
+	is "$rc" 1 "delete of a running VS refused"
+	ok $(echo "$out" | grep -q "is running"; echo $?) "and says so: $out"
+	ok $([ -d "$V/usr" ] && [ -e "$ROOT/state/vs/web1" ]; echo $?) "root and record intact"
+	run_ok "stop it" vsboot --stop web1
+else
+	not_ok "vsboot --start web1 (runtime): $out"
+fi
+run_ok "second VS" vsdadm create web2 10.77.6.3 web2.example.com
+run_ok "delete both" sh -c 'vsdadm delete web1 && vsdadm delete web2'
+run_ok "vsdskel check: skeleton as built" vsdskel -q check
+is "$(ls -A "$ROOT/vs" | wc -l)" 0 "nothing left under vs/"
+done_testing
