@@ -59,6 +59,15 @@ run_ok "host pings both (same host_addr on two veths)" ping -c1 -W2 $IP2
 run_ok "... and the first still" ping -c1 -W2 $IP1
 run_fails "VS one cannot reach VS two (no route)" in1 ping -c1 -W1 $IP2
 
+# an address already in use on the host is refused, the first VS untouched
+out=$($H net create thief 4 $IP1 2>&1)
+ok "$([ $? -ne 0 ]; echo $?)" "a second VS with the same address is refused"
+case $out in *"already routed"*) pass "... saying the address is in use";;
+	*) not_ok "... saying the address is in use: $out";; esac
+run_ok "the first VS still answers" ping -c1 -W2 $IP1
+is "$(ip -o link show | grep -c "vh${inst}4")" 0 "the refused VS left no veth"
+is "$(ls "$PIN" | grep -c thief)" 0 "... and no pin"
+
 # loopback only (vstry)
 run_ok "create none (VS_NET_NONE)" $H net create none 3 none
 is "$(nsenter --net="$PIN/none" ip -o link show | awk -F': ' '{print $2}' | tr '\n' ' ')" \

@@ -239,10 +239,11 @@ addr_add(int fd, int index, struct in_addr a, int scope)
 	return nl_talk(fd, &m);
 }
 
-/* dst/len via (gw, or on-link when gw is NULL) dev index, source src */
+/* dst/len via (gw, or on-link when gw is NULL) dev index, source src;
+ * excl: fail with EEXIST where a route to dst/len exists already */
 static int
 route_add(int fd, struct in_addr dst, int len, const struct in_addr *gw,
-    int index, const struct in_addr *src)
+    int index, const struct in_addr *src, int excl)
 {
 	struct rtmsg rt = { .rtm_family = AF_INET,
 	    .rtm_dst_len = (unsigned char)len, .rtm_table = RT_TABLE_MAIN,
@@ -250,8 +251,8 @@ route_add(int fd, struct in_addr dst, int len, const struct in_addr *gw,
 	    .rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK };
 	struct nlmsg m;
 
-	nl_init(&m, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, &rt,
-	    sizeof(rt));
+	nl_init(&m, RTM_NEWROUTE, NLM_F_CREATE | (excl ? NLM_F_EXCL :
+	    NLM_F_REPLACE), &rt, sizeof(rt));
 	if (len)
 		nl_put(&m, RTA_DST, &dst, sizeof(dst));
 	if (gw)
@@ -706,16 +707,23 @@ vs_net_create(const struct vs_conf *conf, const struct vs_rec *rec,
 		    ifname);
 		goto undo;
 	}
-	if (route_add(hostfd, ip, 32, NULL, hidx, &host) < 0) {
-		vs_err_sys(err, "cannot add the host route to %s", rec->ip);
+	/* exclusive: never take over the route of another VS (or of
+	 * anything else on the host) that has the same address */
+	if (route_add(hostfd, ip, 32, NULL, hidx, &host, 1) < 0) {
+		if (errno == EEXIST)
+			vs_err_set(err, EEXIST, "address %s is already routed "
+			    "on the host (another VS?)", rec->ip);
+		else
+			vs_err_sys(err, "cannot add the host route to %s",
+			    rec->ip);
 		goto undo;
 	}
-	if (route_add(infd, host, 32, NULL, eth, &ip) < 0) {
+	if (route_add(infd, host, 32, NULL, eth, &ip, 0) < 0) {
 		vs_err_sys(err, "cannot add the route to %s inside",
 		    conf->host_addr);
 		goto undo;
 	}
-	if (conf->gateway && route_add(infd, ip, 0, &host, eth, &ip) < 0) {
+	if (conf->gateway && route_add(infd, ip, 0, &host, eth, &ip, 0) < 0) {
 		vs_err_sys(err, "cannot add the default route inside");
 		goto undo;
 	}
