@@ -56,12 +56,15 @@ rt_init_pid() {
 }
 
 rt_cgroups() {
-	local line ctrl path
+	local line ctrl path v2
+	# the unified hierarchy: /sys/fs/cgroup/unified on a hybrid host,
+	# /sys/fs/cgroup itself on a v2 host (the qemu guest)
+	v2=$(findmnt -rn -t cgroup2 -o TARGET | head -1)
 	while IFS= read -r line; do
 		ctrl=$(cut -d: -f2 <<<"$line"); path=$(cut -d: -f3- <<<"$line")
 		case $ctrl in
-		"") [ -d "/sys/fs/cgroup/unified$path" ] && [ "$path" != / ] &&
-			echo "/sys/fs/cgroup/unified$path";;
+		"") [ -n "$v2" ] && [ -d "$v2$path" ] && [ "$path" != / ] &&
+			echo "$v2$path";;
 		name=*) ;;
 		*) ctrl=${ctrl%%,*}; [ -d "/sys/fs/cgroup/$ctrl$path" ] &&
 			[ "$path" != / ] && echo "/sys/fs/cgroup/$ctrl$path";;
