@@ -10,6 +10,7 @@
  * block limit and OUT_HIGH.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -336,6 +337,38 @@ load_secret(void)
 		S.have_secret = 1;
 }
 
+/* Directories under run/vs/ of VSs without a record: a VS deleted while
+ * vsd was down (or by vsdadm --local). */
+static void
+remove_stale_dirs(const struct vs_rec *recs, size_t n)
+{
+	char *runvs = vs_conf_dir(S.conf, "run/vs");
+	struct dirent *de;
+	DIR *d = opendir(runvs);
+	size_t i;
+
+	while (d && (de = readdir(d))) {
+		if (!vs_valid_name(de->d_name))
+			continue;
+		for (i = 0; i < n; i++)
+			if (strcmp(recs[i].name, de->d_name) == 0)
+				break;
+		if (i == n) {
+			int dfd = openat(dirfd(d), de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (dfd >= 0) {
+				unlinkat(dfd, "vsd.sock", 0);
+				close(dfd);
+			}
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		}
+	}
+	if (d)
+		closedir(d);
+	free(runvs);
+}
+
 /*
  * Keep one socket per VS at state_root/run/vs/NAME/vsd.sock, for every VS
  * that has a record: the runtime bind-mounts the directory into the VS
@@ -391,7 +424,8 @@ sync_vs(void)
 		free(dir);
 		free(path);
 	}
-	free(recs);
+	if (!S.stopping)
+		remove_stale_dirs(recs, n);
 	for (lp = &S.listeners; (l = *lp);) {
 		if (l->kind == L_VS && !l->seen) {
 			char *dir = xasprintf("%s/run/vs/%s",
@@ -404,6 +438,7 @@ sync_vs(void)
 		} else
 			lp = &l->next;
 	}
+	free(recs);
 }
 
 /* ---- clients ---------------------------------------------------------- */
