@@ -41,6 +41,7 @@
 #include "banned.h"
 
 #define NL_BUF		8192
+#define NL_DUMP_BUF	(64 * 1024)
 #define VS_IFNAME	"eth0"
 
 /* ---- a minimal rtnetlink client ------------------------------------- */
@@ -273,8 +274,10 @@ links_with_alias(int fd, const char *alias, int *out, size_t max,
     size_t *nout)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	/* the kernel fills dump messages up to 32 KiB: a smaller buffer
+	 * would truncate them (MSG_TRUNC) on a host with many links */
+	_cleanup_free_ char *rbuf = xmalloc(NL_DUMP_BUF);
 	struct nlmsg m;
-	char rbuf[NL_BUF * 4];
 	size_t k = 0;
 	ssize_t n;
 
@@ -286,7 +289,7 @@ links_with_alias(int fd, const char *alias, int *out, size_t max,
 	for (;;) {
 		struct nlmsghdr *h;
 
-		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		n = recv(fd, rbuf, NL_DUMP_BUF, 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
