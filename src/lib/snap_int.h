@@ -28,12 +28,18 @@
 #define SNAP_DEF_ENTRIES	10000000LL
 #define SNAP_PATH_MAX	4096
 
-/* One file of the skeleton list. */
+/* One file of the skeleton list: 'l' still the skeleton's inode (re-link
+ * it), 'c' a private copy with the skeleton file's content (re-create it
+ * from the skeleton, with the owner, mode and times listed here). */
 struct snap_skelent {
 	char *path;			/* relative to the VS root */
 	unsigned char sha[VS_HASH_LEN];
 	long long size;
 	int stored;			/* its data is in the tree too (full) */
+	char kind;			/* 'l' or 'c' */
+	unsigned mode;			/* 'c': & 07777 */
+	long long uid, gid;		/* 'c': relative to the VS */
+	long long mtime, mtime_ns;	/* 'c' */
 	int state;			/* restore: SNAP_SK_* */
 };
 
@@ -179,5 +185,7 @@ int snap_store_open(const struct vs_conf *conf, const char *name,
 int snap_tmp_create(int dirfd, char **tmpname, struct vs_err *err);
 int snap_open_parent(const char *path, const char **base,
     struct vs_err *err);
+/* One line of the skeleton list (FORMAT.md). */
+void snap_skel_line(struct vs_buf *out, const struct snap_skelent *k);
 
 #endif

@@ -170,9 +170,11 @@ snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
 	}
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level);
 	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
-	/* nbWorkers fails (and we stay single-threaded) if libzstd was
+	/* one thread = compress in this one (no worker start-up cost);
+	 * nbWorkers fails (and we stay single-threaded) if libzstd was
 	 * built without threads: not an error. */
-	ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, threads);
+	if (threads > 1)
+		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, threads);
 	w->zcap = ZSTD_CStreamOutSize();
 	w->zbuf = xmalloc(w->zcap);
 	w->iobuf = xmalloc(IOBUF);
@@ -644,32 +646,35 @@ parse_skel(struct snap_reader *r, const char *text, size_t len,
 		const char *nl = memchr(p, '\n', end - p);
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		_cleanup_free_ char *line = xstrndup(p, n);
-		char hex[VS_HASH_HEXLEN + 1], pathbuf[3 * SNAP_PATH_MAX + 1];
+		char hex[VS_HASH_HEXLEN + 1], pathbuf[4 * SNAP_PATH_MAX + 1];
 		struct vs_buf u = VS_BUF_INIT;
-		struct snap_skelent *s;
-		long long size;
+		struct snap_skelent k;
+		char kind;
 		int stored;
 
 		p += n + 1;
 		lineno++;
-		if (sscanf(line, "%64s %lld %d %12287s", hex, &size, &stored,
-		    pathbuf) != 4 || size < 0 || (stored != 0 && stored != 1)
-		    || vs_manifest_unescape(&u, pathbuf) < 0 ||
+		memset(&k, 0, sizeof(k));
+		if (n > sizeof(pathbuf) + 256 || sscanf(line,
+		    "%64s %lld %d %c %o %lld %lld %lld %lld %16384s", hex,
+		    &k.size, &stored, &kind, &k.mode, &k.uid, &k.gid, &k.mtime,
+		    &k.mtime_ns, pathbuf) != 10 || k.size < 0 ||
+		    (stored != 0 && stored != 1) || (kind != 'l' &&
+		    kind != 'c') || k.mode > 07777 || k.uid < 0 || k.gid < 0 ||
+		    k.mtime_ns < 0 || k.mtime_ns > 999999999 ||
+		    vs_hash_unhex(hex, k.sha) < 0 ||
+		    vs_manifest_unescape(&u, pathbuf) < 0 ||
 		    !snap_path_ok(u.buf)) {
 			vs_buf_release(&u);
 			return vs_err_set(err, EPROTO,
 			    "bad skeleton list: line %zu", lineno);
 		}
+		k.stored = stored;
+		k.kind = kind;
+		k.path = vs_buf_detach(&u, NULL);
 		xgrow(&r->skel.e, sizeof(*r->skel.e), r->skel.n + 1,
 		    &r->skel.alloc);
-		s = &r->skel.e[r->skel.n++];
-		memset(s, 0, sizeof(*s));
-		s->path = vs_buf_detach(&u, NULL);
-		s->size = size;
-		s->stored = stored;
-		if (vs_hash_unhex(hex, s->sha) < 0)
-			return vs_err_set(err, EPROTO,
-			    "bad skeleton list: line %zu", lineno);
+		r->skel.e[r->skel.n++] = k;
 	}
 	qsort(r->skel.e, r->skel.n, sizeof(*r->skel.e), skel_cmp);
 	for (i = 1; i < r->skel.n; i++)
@@ -677,6 +682,19 @@ parse_skel(struct snap_reader *r, const char *text, size_t len,
 			return vs_err_set(err, EPROTO, "bad skeleton list: "
 			    "'%s' twice", r->skel.e[i].path);
 	return 0;
+}
+
+void
+snap_skel_line(struct vs_buf *out, const struct snap_skelent *k)
+{
+	char hex[VS_HASH_HEXLEN + 1];
+
+	vs_hash_hex(k->sha, hex);
+	vs_buf_addf(out, "%s %lld %d %c %o %lld %lld %lld %lld ", hex, k->size,
+	    k->stored, k->kind, k->mode, k->uid, k->gid, k->mtime,
+	    k->mtime_ns);
+	vs_manifest_escape(out, k->path);
+	vs_buf_addch(out, '\n');
 }
 
 struct snap_skelent *

@@ -225,6 +225,9 @@ extract_entry(struct rctx *c, struct vs_err *err)
 		return 0;
 	}
 	sk = snap_skel_find(&c->r.skel, path);
+	if (sk && !sk->stored)
+		return vs_err_set(err, EEXIST, "refusing '%s': listed twice",
+		    path);
 	if (sk && (sk->state == SNAP_SK_OK ||
 	    !(c->opts->flags & VS_SNAP_USE_STORED)))
 		return 0;	/* linked from the skeleton at the end */
@@ -324,6 +327,48 @@ check_skel(struct rctx *c, struct vs_err *err)
 	    "--use-stored for the snapshot's copies" : "");
 }
 
+/* Re-create the VS's private copy of a skeleton file. */
+static int
+copy_skel(struct rctx *c, struct snap_skelent *k, struct vs_err *err)
+{
+	_cleanup_close_ int src = -1, pfd = -1, dst = -1;
+	struct timespec ts[2];
+	const char *base;
+	struct stat st;
+	loff_t left;
+
+	if (k->uid >= c->rec->uid_count || k->gid >= c->rec->uid_count)
+		return vs_err_set(err, EPERM, "refusing '%s': owner %lld:%lld "
+		    "does not fit the VS's range", k->path, k->uid, k->gid);
+	src = snap_open_beneath(c->skelfd, k->path, O_RDONLY | O_NONBLOCK);
+	if (src < 0 || fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
+		return vs_err_sys(err, "skeleton file '%s'", k->path);
+	pfd = open_parent(c->tmpfd, k->path, &base);
+	if (pfd < 0)
+		return vs_err_sys(err, "cannot copy skeleton file '%s': no "
+		    "directory for it", k->path);
+	dst = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (dst < 0)
+		return vs_err_sys(err, "cannot create '%s'", k->path);
+	for (left = st.st_size; left > 0;) {
+		ssize_t n = copy_file_range(src, NULL, dst, NULL, left, 0);
+
+		if (n <= 0)
+			return vs_err_sys(err, "cannot copy '%s'", k->path);
+		left -= n;
+	}
+	ts[0].tv_sec = ts[1].tv_sec = k->mtime;
+	ts[0].tv_nsec = ts[1].tv_nsec = k->mtime_ns;
+	/* chown first: it clears set-id bits that fchmod then sets */
+	if (fchown(dst, k->uid + c->rec->uid_base, k->gid +
+	    c->rec->uid_base) < 0 || fchmod(dst, k->mode) < 0 ||
+	    futimens(dst, ts) < 0)
+		return vs_err_sys(err, "cannot set owner, mode or times of "
+		    "'%s'", k->path);
+	return 0;
+}
+
 static int
 link_skel(struct rctx *c, struct vs_err *err)
 {
@@ -341,6 +386,11 @@ link_skel(struct rctx *c, struct vs_err *err)
 		if (k->state == SNAP_SK_CHANGED &&
 		    !(c->opts->flags & VS_SNAP_ACCEPT_SKEL))
 			continue;
+		if (k->kind == 'c') {
+			if (copy_skel(c, k, err) < 0)
+				return -1;
+			continue;
+		}
 		fd = snap_open_beneath(c->skelfd, k->path, O_PATH);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			return vs_err_sys(err, "skeleton file '%s'", k->path);

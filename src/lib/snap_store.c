@@ -324,11 +324,19 @@ export_skel_file(struct snap_writer *w, int skelfd, struct snap_skelent *k,
 		    "since the snapshot", k->path);
 	e = archive_entry_new();
 	archive_entry_set_pathname(e, name);
-	archive_entry_set_mode(e, S_IFREG | (st.st_mode & 0777));
-	archive_entry_set_uid(e, 0);
-	archive_entry_set_gid(e, 0);
 	archive_entry_set_size(e, st.st_size);
-	archive_entry_set_mtime(e, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+	if (k->kind == 'c') {	/* the VS's copy: its own metadata */
+		archive_entry_set_mode(e, S_IFREG | k->mode);
+		archive_entry_set_uid(e, k->uid);
+		archive_entry_set_gid(e, k->gid);
+		archive_entry_set_mtime(e, k->mtime, k->mtime_ns);
+	} else {
+		archive_entry_set_mode(e, S_IFREG | (st.st_mode & 0777));
+		archive_entry_set_uid(e, 0);
+		archive_entry_set_gid(e, 0);
+		archive_entry_set_mtime(e, st.st_mtim.tv_sec,
+		    st.st_mtim.tv_nsec);
+	}
 	rc = snap_writer_begin(w, e, &link, err);
 	if (rc == 0)
 		rc = snap_writer_copy_fd(w, fd, st.st_size, k->path, err);
@@ -389,15 +397,9 @@ vs_snap_export(const struct vs_conf *conf, const char *name,
 	in = r.info;
 	in.full = 1;
 	snap_header_format(&in, &hb);
-	for (i = 0; i < r.skel.n; i++)
-		r.skel.e[i].stored = 1;
 	for (i = 0; i < r.skel.n; i++) {
-		char hex[VS_HASH_HEXLEN + 1];
-
-		vs_hash_hex(r.skel.e[i].sha, hex);
-		vs_buf_addf(&kb, "%s %lld 1 ", hex, r.skel.e[i].size);
-		vs_manifest_escape(&kb, r.skel.e[i].path);
-		vs_buf_addch(&kb, '\n');
+		r.skel.e[i].stored = 1;
+		snap_skel_line(&kb, &r.skel.e[i]);
 	}
 	w.skel_files = r.skel.n;
 	if (snap_writer_add_mem(&w, SNAP_HEADER, hb.buf, hb.len, in.created,
@@ -601,11 +603,16 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 	if (rc < 0)
 		goto out;
 	for (i = 0; i < r.skel.n; i++) {
-		struct dent *d = dadd(&snap, r.skel.e[i].path);
+		struct snap_skelent *k = &r.skel.e[i];
+		struct dent *d = dadd(&snap, k->path);
 
 		d->type = 'f';
-		d->skel = 1;
-		d->size = r.skel.e[i].size;
+		d->size = k->size;
+		d->skel = k->kind == 'l';
+		d->mode = k->mode;
+		d->uid = k->uid;
+		d->gid = k->gid;
+		d->mtime = k->mtime;
 	}
 	qsort(snap.e, snap.n, sizeof(*snap.e), dent_cmp);
 

@@ -204,6 +204,54 @@ skel_hash(struct save *s, const char *path, const struct stat *st,
 	return vs_hash_fd(fd, out, err);
 }
 
+/*
+ * A private file whose content is the skeleton file's at the same path
+ * (the copies skel.conf asks for: most of /etc, /var/lib/dpkg) is listed
+ * as a copy ('c') with its owner, mode and times instead of being stored:
+ * that keeps a fresh VS's snapshot small.  Files with extended attributes
+ * or more than one name are stored as usual.  Returns 1 when listed.
+ */
+static int
+is_skel_copy(struct save *s, const struct vs_fswalk_ent *e,
+    struct vs_err *err)
+{
+	const struct stat *st = e->st;
+	const struct vs_mentry *m;
+	struct snap_skelent *k;
+	unsigned char d[VS_HASH_LEN];
+	long long base = s->rec->uid_base, count = s->rec->uid_count;
+	_cleanup_close_ int fd = -1;
+
+	(void)err;
+	if (!S_ISREG(st->st_mode) || st->st_nlink != 1 || st->st_size == 0 ||
+	    (long long)st->st_uid < base || (long long)st->st_uid >=
+	    base + count || (long long)st->st_gid < base ||
+	    (long long)st->st_gid >= base + count)
+		return 0;
+	m = vs_manifest_find(&s->man, e->path);
+	if (!m || m->type != 'f' || !m->has_hash || m->size != st->st_size)
+		return 0;
+	fd = openat(e->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd < 0 || flistxattr(fd, NULL, 0) > 0 ||
+	    vs_hash_fd(fd, d, NULL) < 0 ||
+	    memcmp(d, m->sha256, VS_HASH_LEN) != 0)
+		return 0;
+	xgrow(&s->sk.e, sizeof(*s->sk.e), s->sk.n + 1, &s->sk.alloc);
+	k = &s->sk.e[s->sk.n++];
+	memset(k, 0, sizeof(*k));
+	memcpy(k->sha, d, VS_HASH_LEN);
+	k->path = s->it[s->n - 1].path;	/* borrowed from the item */
+	k->size = st->st_size;
+	k->kind = 'c';
+	k->mode = st->st_mode & 07777;
+	k->uid = st->st_uid - base;
+	k->gid = st->st_gid - base;
+	k->mtime = st->st_mtim.tv_sec;
+	k->mtime_ns = st->st_mtim.tv_nsec;
+	return 1;
+}
+
 static int
 walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 {
@@ -245,9 +293,14 @@ walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 		k->path = it->path;	/* borrowed from the item */
 		k->size = e->st->st_size;
 		k->stored = s->full;
+		k->kind = 'l';
 		it->skel = ++s->sk.n;
 		if (!s->full)
 			return 0;
+	}
+	if (!s->full && is_skel_copy(s, e, err)) {
+		it->skel = s->sk.n;
+		return 0;
 	}
 	if (S_ISREG(e->st->st_mode))
 		s->data_total += e->st->st_size;
@@ -348,15 +401,8 @@ skel_format(const struct snap_skellist *l, struct vs_buf *out)
 {
 	size_t i;
 
-	for (i = 0; i < l->n; i++) {
-		char hex[VS_HASH_HEXLEN + 1];
-
-		vs_hash_hex(l->e[i].sha, hex);
-		vs_buf_addf(out, "%s %lld %d ", hex, l->e[i].size,
-		    l->e[i].stored);
-		vs_manifest_escape(out, l->e[i].path);
-		vs_buf_addch(out, '\n');
-	}
+	for (i = 0; i < l->n; i++)
+		snap_skel_line(out, &l->e[i]);
 }
 
 void
@@ -573,8 +619,9 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	s.n = 1;
 	if (vs_fswalk(s.rootfd, walk_fn, &s, 0, err) < 0)
 		goto out;
+	/* a few MB (a fresh VS) compress faster than worker threads start */
 	if (snap_writer_open(&w, fd, (int)conf->snap_level,
-	    (int)conf->snap_threads, err) < 0)
+	    s.data_total < (8 << 20) ? 1 : (int)conf->snap_threads, err) < 0)
 		goto out;
 	w.prog.fn = opts->progress;
 	w.prog.ctx = opts->progress_ctx;

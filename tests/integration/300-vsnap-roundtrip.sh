@@ -6,14 +6,17 @@
 # it; export/import into a VS with another uid range; list, diff, delete.
 source "$(dirname "$0")/../lib/common.sh"
 source "$VSD_TOP/tests/lib/vsroot.sh"
+source "$VSD_TOP/tests/lib/skel.sh"
 need_root
 need_cmd python3 tar zstd vsdadm vsnap
 new_state_root
 host_ids_fixture
 tree() { python3 "$VSD_TOP/tests/integration/300-vsnap-tree.py" "$@"; }
 
-mkdir -p "$ROOT/skel"
-fixture_skel "$ROOT/skel"
+# a skeleton built by vsdskel (with its manifest), so the VSs hold both
+# skeleton links and private copies of skeleton files (/etc, /var)
+fixture_skel "$T/fix"
+make_skel --from "$T/fix"
 run_ok "create web1" vsdadm create web1 10.77.1.2 web1.example.com
 run_ok "create web2" vsdadm create web2 10.77.1.3 web2.example.com
 R=$ROOT/vs/web1
@@ -33,6 +36,9 @@ run_ok "tar --zstd -tf lists it" tar --zstd -tf "$f0"
 is "$(tar --zstd -tf "$f0" | head -1)" "vsnap/header" "header is the first member"
 is "$(tar --zstd -tf "$f0" | tail -1)" "vsnap/seal" "seal is the last member"
 run_ok "verify" vsnap verify "$f0"
+zstd -dc "$f0" | tar -xO vsnap/skel >"$T/skel-list" 2>/dev/null
+ok $(grep -q ' 0 l ' "$T/skel-list"; echo $?) "skeleton links are listed"
+ok $(grep -q ' 0 c .* etc/group$' "$T/skel-list"; echo $?) "private copies of skeleton files are listed, not stored"
 
 # every kind of object, owned by VS users
 mkdir -p "$R/home/alice/d"

@@ -95,6 +95,30 @@ diag "bomb: $(stat -c %s "$T/zstd-bomb.tar.zst") bytes compressed, 256 MiB insid
 hostile pax-bomb '{"name": "root/p", "data": "x", "pax_pad": 33554432}'
 refused_early pax-bomb
 
+# the skeleton list: copies owned outside, paths outside, a tree entry
+# under a listed name
+H=0000000000000000000000000000000000000000000000000000000000000000
+skelcase() {	# skelcase NAME SKEL-LIST [MEMBERS]
+	printf '{"skel": "%s", "members": [{"name": "root/", "type": "d", "mode": 493}%s]}' \
+		"$2" "${3:+, $3}" >"$T/$1.json"
+	mk "$T/$1.json" "$T/$1.tar.zst" || { not_ok "$1: build"; return; }
+	cp "$T/$1.tar.zst" "$store/$HID.tar.zst"
+	out=$(vsnap restore --accept-skel web1 $HID 2>&1)
+	ok $([ $? = 1 ]; echo $?) "$1: restore refused"
+	diag "$out"
+	untouched "$1"
+	rm -f "$store/$HID.tar.zst"
+}
+skelcase skel-copy-foreign-owner "$(sha256sum "$ROOT/skel/etc/motd" | cut -c1-64) 6 0 c 4755 70000 0 0 0 etc/motd\\n"
+skelcase skel-dotdot "$H 6 0 l 0 0 0 0 0 ../../outside/canary\\n"
+skelcase skel-absolute "$H 6 0 l 0 0 0 0 0 /etc/passwd\\n"
+skelcase skel-and-tree "$(sha256sum "$ROOT/skel/etc/motd" | cut -c1-64) 6 0 c 644 0 0 0 0 etc/motd\\n" \
+	'{"name": "root/etc", "type": "d", "mode": 493}, {"name": "root/etc/motd", "data": "pwned"}'
+skelcase skel-copy-through-symlink "$(sha256sum "$ROOT/skel/etc/motd" | cut -c1-64) 6 0 c 644 0 0 0 0 etc/motd\\n" \
+	"{\"name\": \"root/etc\", \"type\": \"l\", \"link\": \"$O\"}"
+skelcase skel-link-through-symlink "$(sha256sum "$ROOT/skel/etc/motd" | cut -c1-64) 6 0 l 0 0 0 0 0 etc/motd\\n" \
+	"{\"name\": \"root/etc\", \"type\": \"l\", \"link\": \"$O\"}"
+
 # tampering: a stale seal, a corrupt and a truncated archive
 printf '{"members": [{"name": "root/", "type": "d", "mode": 493}, {"name": "root/f", "data": "x"}], "raw_seal": "0000 root/f\\nend\\n"}' >"$T/seal.json"
 mk "$T/seal.json" "$T/seal.tar.zst"
