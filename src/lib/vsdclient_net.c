@@ -3,6 +3,8 @@
  * never pull in the resolver. */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,8 +31,13 @@ vs_client_connect_tcp(struct vs_client *c, const char *host, int port,
 		    ai->ai_protocol);
 		if (fd < 0)
 			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			int one = 1;	/* request lines go out at once */
+
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 			break;
+		}
 		saved = errno;
 		close(fd);
 		fd = -1;

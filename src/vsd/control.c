@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -1057,6 +1058,12 @@ do_accept(struct listener *l)
 			    MSG_DONTWAIT);
 			close(fd);
 			continue;
+		}
+		if (l->kind == L_TCP) {
+			int one = 1;	/* one answer, one segment: no Nagle */
+
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 		}
 		cl = xcalloc(1, sizeof(*cl));
 		cl->type = EV_CLIENT;
