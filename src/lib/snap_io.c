@@ -935,13 +935,14 @@ check_seal(struct snap_reader *r, struct vs_err *err)
 		b--;
 	nl = strchr(b, '\n');
 	n = nl ? (int)(nl - b) : (int)strlen(b);
-	/* skip the digest: name the member */
-	if (n > VS_HASH_HEXLEN + 1) {
-		b += VS_HASH_HEXLEN + 1;
-		n -= VS_HASH_HEXLEN + 1;
-	}
-	vs_err_set(err, EPROTO, "archive is corrupt: digest of member "
-	    "'%.*s' does not match its seal", n, b);
+	/* a digest line names the member; otherwise a total differs */
+	if (n > VS_HASH_HEXLEN + 1 && b[VS_HASH_HEXLEN] == ' ')
+		vs_err_set(err, EPROTO, "archive is corrupt: digest of member "
+		    "'%.*s' does not match its seal", n - VS_HASH_HEXLEN - 1,
+		    b + VS_HASH_HEXLEN + 1);
+	else
+		vs_err_set(err, EPROTO, "archive is corrupt: the seal does "
+		    "not match the archive ('%.*s')", n, b);
 fail:
 	vs_buf_release(&got);
 	return -1;
