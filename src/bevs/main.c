@@ -26,6 +26,7 @@
 #include "conf.h"
 #include "log.h"
 #include "runtime.h"
+#include "state.h"
 #include "xmem.h"
 
 static const char usage_text[] =
@@ -46,7 +47,7 @@ static void
 restore_tty(void)
 {
 	if (tio_saved)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
+		tcsetattr(0, TCSADRAIN, &saved_tio);
 }
 
 static void
@@ -142,7 +143,10 @@ relay_loop(pid_t pid, int in_from, int in_to, int out_from[2], int out_to[2])
 		int rc = poll(p, 4, done ? 200 : -1);
 
 		if (got_sig && !done) {
-			kill(pid, got_sig);
+			/* an interactive shell ignores SIGTERM: a pty user
+			 * going away is a hangup */
+			kill(pid, in_to >= 0 && isatty(in_to) ? SIGHUP :
+			    got_sig);
 			got_sig = 0;
 		}
 		if (got_winch && in_to >= 0 && isatty(0)) {
@@ -190,6 +194,7 @@ main(int argc, char **argv)
 	struct vs_err err = VS_ERR_INIT;
 	struct vs_exec x;
 	struct vs_conf conf;
+	struct vs_rec rec;
 	struct sigaction sa;
 	int c, pty = -1, master = -1, rc;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
@@ -229,6 +234,10 @@ main(int argc, char **argv)
 	}
 	if (check_caller(&conf) < 0)
 		return 1;
+	if (vs_rec_load(&conf, name, &rec, &err) < 0) {
+		log_warnx("%s", err.msg);
+		return 1;
+	}
 	if (pty < 0)
 		pty = isatty(0) && isatty(1);
 	x.argv = optind < argc ? argv + optind : NULL;
@@ -284,7 +293,7 @@ main(int argc, char **argv)
 			atexit(restore_tty);
 			raw = saved_tio;
 			cfmakeraw(&raw);
-			tcsetattr(0, TCSAFLUSH, &raw);
+			tcsetattr(0, TCSADRAIN, &raw);
 		}
 		out_from[0] = master;
 		rc = relay_loop(pid, 0, master, out_from, out_to);
