@@ -454,7 +454,49 @@ struct dent {
 	char *target;
 	int skel;		/* listed as a skeleton file */
 	int live_skel;		/* live: still the skeleton's inode */
+	int has_sha;		/* snapshot: content hash known */
+	unsigned char sha[VS_HASH_LEN];
 };
+
+static const unsigned char zeros64k[65536];
+
+static void
+hash_zero_run(struct vs_hash *h, long long n)
+{
+	while (n > 0) {
+		size_t k = n > (long long)sizeof(zeros64k) ?
+		    sizeof(zeros64k) : (size_t)n;
+
+		vs_hash_update(h, zeros64k, k, NULL);
+		n -= k;
+	}
+}
+
+/* Content hash of the current entry's data (holes as zeros). */
+static int
+entry_sha(struct snap_reader *r, unsigned char out[VS_HASH_LEN],
+    struct vs_err *err)
+{
+	struct vs_hash h = VS_HASH_INIT;
+	long long pos = 0, size = archive_entry_size(r->e), off;
+	const void *b;
+	size_t len;
+	int rc;
+
+	if (vs_hash_init(&h, err) < 0)
+		return -1;
+	while ((rc = snap_reader_data(r, &b, &len, &off, err)) > 0) {
+		hash_zero_run(&h, off - pos);
+		vs_hash_update(&h, b, len, NULL);
+		pos = off + len;
+	}
+	if (rc < 0) {
+		vs_hash_release(&h);
+		return -1;
+	}
+	hash_zero_run(&h, size - pos);
+	return vs_hash_final(&h, out, err);
+}
 
 static int
 dent_cmp(const void *a, const void *b)
@@ -523,6 +565,21 @@ live_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 	    kst.st_ino == e->st->st_ino)
 		d->live_skel = 1;
 	return 0;
+}
+
+/* Does the live file still hold the snapshot's content?  (A file whose
+ * size and time did not change can still have been rewritten.) */
+static int
+same_content(int rootfd, const struct dent *a)
+{
+	_cleanup_close_ int fd = -1;
+	unsigned char d[VS_HASH_LEN];
+
+	if (!a->has_sha)
+		return 1;
+	fd = snap_open_beneath(rootfd, a->path, O_RDONLY | O_NONBLOCK);
+	return fd >= 0 && vs_hash_fd(fd, d, NULL) == 0 &&
+	    memcmp(d, a->sha, VS_HASH_LEN) == 0;
 }
 
 static void
@@ -599,6 +656,13 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		t = archive_entry_symlink(e);
 		if (t)
 			d->target = xstrdup(t);
+		if (d->type == 'f' && d->size > 0) {
+			if (entry_sha(&r, d->sha, err) < 0) {
+				rc = -1;
+				break;
+			}
+			d->has_sha = 1;
+		}
 	}
 	if (rc < 0)
 		goto out;
@@ -609,6 +673,8 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		d->type = 'f';
 		d->size = k->size;
 		d->skel = k->kind == 'l';
+		d->has_sha = k->kind == 'c';
+		memcpy(d->sha, k->sha, VS_HASH_LEN);
 		d->mode = k->mode;
 		d->uid = k->uid;
 		d->gid = k->gid;
@@ -661,7 +727,7 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		    (a->size < 0 || a->size == b->size)
 		    && (a->type == 'd' || a->mtime == b->mtime) &&
 		    (!a->target || (b->target && strcmp(a->target,
-		    b->target) == 0)))
+		    b->target) == 0)) && same_content(rootfd, a))
 			continue;
 		dline(out, 'M', a->path);
 		changes++;

@@ -79,6 +79,15 @@ f1=$ROOT/snapshots/web1/$id1.tar.zst
 run_ok "verify" vsnap verify "$f1"
 is "$(tree "$R" "$B" "$ROOT/skel")" "$before" "saving changes nothing in the VS"
 run_ok "diff right after save: no change" vsnap diff web1 "$id1"
+python3 - "$R/home/alice/random" <<'PY'
+import os, sys
+p = sys.argv[1]; st = os.stat(p)
+with open(p, "r+b") as f:
+    f.seek(500); b = f.read(1); f.seek(500); f.write(bytes([b[0] ^ 1]))
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+PY
+is "$(vsnap diff web1 "$id1")" "M home/alice/random" \
+	"diff: content changed behind an unchanged size and time"
 
 # change things, then roll back
 echo tampered >"$R/home/alice/f"
