@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,11 +21,13 @@
 #include "state.h"
 #include "xmem.h"
 
-enum action { ACT_NONE, ACT_START, ACT_STOP, ACT_RESTART, ACT_STATUS };
+enum action { ACT_NONE, ACT_START, ACT_STOP, ACT_RESTART, ACT_STATUS,
+	ACT_RELOAD };
 
 static const char usage_text[] =
     "usage: vsboot [-c file] [-t seconds] [--json] [--nonet]\n"
-    "              --start | --stop | --restart | --status  name ... | --all\n";
+    "              --start | --stop | --restart | --reload | --status\n"
+    "              name ... | --all\n";
 
 static void __attribute__((noreturn))
 usage(int code)
@@ -92,6 +95,9 @@ act(const struct vs_conf *conf, enum action a, const char *name,
 	case ACT_RESTART:
 		rc = vs_run_restart(conf, name, flags, timeout, &err);
 		break;
+	case ACT_RELOAD:
+		rc = vs_run_signal_init(conf, name, SIGHUP, &err);
+		break;
 	default:
 		break;
 	}
@@ -119,13 +125,15 @@ act(const struct vs_conf *conf, enum action a, const char *name,
 	} else if (a == ACT_STOP) {
 		printf("%s: %s\n", name, rc == 1 ? "was not running" :
 		    "stopped");
+	} else if (a == ACT_RELOAD) {
+		printf("%s: services restarting\n", name);
 	} else {
 		printf("%s: restarted\n", name);
 	}
 	if (st.stale && !json)
 		printf("%s: stale state of a dead VS found and cleaned\n",
 		    name);
-	return (a == ACT_STATUS || a == ACT_START || a == ACT_RESTART) ?
+	return (a != ACT_STOP) ?
 	    !st.running : 0;
 }
 
@@ -137,6 +145,7 @@ main(int argc, char **argv)
 		{ "stop", no_argument, NULL, 'K' },
 		{ "restart", no_argument, NULL, 'R' },
 		{ "status", no_argument, NULL, 'Q' },
+		{ "reload", no_argument, NULL, 'H' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "nonet", no_argument, NULL, 'N' },
@@ -167,11 +176,12 @@ main(int argc, char **argv)
 		case 'v':
 			log_setverbose(1);
 			break;
-		case 'S': case 'K': case 'R': case 'Q':
+		case 'S': case 'K': case 'R': case 'Q': case 'H':
 			if (a != ACT_NONE)
 				usage(2);
 			a = c == 'S' ? ACT_START : c == 'K' ? ACT_STOP :
-			    c == 'R' ? ACT_RESTART : ACT_STATUS;
+			    c == 'R' ? ACT_RESTART : c == 'H' ? ACT_RELOAD :
+			    ACT_STATUS;
 			break;
 		case 'a':
 			all = 1;
