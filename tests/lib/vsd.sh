@@ -40,8 +40,11 @@ stop_vsd() {
 	wait "$VSD_PID" 2>/dev/null
 }
 
+# VSD_WAIT: seconds a session waits for answers after sending (default 10)
 session() {
-	printf '%s' "$1" | timeout 20 socat -t 10 - "UNIX-CONNECT:$ROOT/run/vsd.sock"
+	local w=${VSD_WAIT:-10}
+	printf '%s' "$1" | timeout $((w + 10)) socat -t "$w" - \
+		"UNIX-CONNECT:$ROOT/run/vsd.sock"
 }
 
 tcp_session() {
