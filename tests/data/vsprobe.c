@@ -208,6 +208,7 @@ main(int argc, char **argv)
 		}
 		printf("forked %d (%s)\n", n, n < max ? strerror(errno) :
 		    "no limit hit");
+		fflush(stdout);
 		kill(0, SIGKILL);	/* us and our children */
 		return 0;
 	}

@@ -25,6 +25,10 @@ out=$($P bevs web1 bash -c 'tty; readlink /proc/self/fd/0')
 echo "$out" | grep -q "^/dev/pts/[0-9]"; ok $? "the command gets a pty of the VS's devpts"
 echo "$out" | grep -q "GOT:\[\]" ; ok $? "and the caller's terminal stays untouched"
 
+out=$($P bevs -T web1 bash -c 'echo x >/dev/tty && echo TTY-OPENED')
+echo "$out" | grep -q "TTY-OPENED"
+ok $([ $? -ne 0 ]; echo $?) "without a pty the caller's terminal is not the command's /dev/tty"
+
 # interactive shell
 out=$($P --input 'echo hello-$((6*7))\nexit 5\n' bevs web1)
 echo "$out" | grep -q "hello-42"; ok $? "interactive login shell runs input"

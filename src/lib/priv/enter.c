@@ -217,6 +217,10 @@ command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
 	}
 	if (x->pty ? setup_pty(sync, err) : setup_stdio(x, err))
 		return -1;
+	/* without a pty, a session of its own all the same: the caller's
+	 * terminal must not be the command's controlling tty (/dev/tty) */
+	if (!x->pty && setsid() < 0)
+		return vs_err_sys(err, "setsid");
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_err_sys(err, "close_range");
 	env = x->env ? (char **)x->env : default_env(&u, x->pty);
