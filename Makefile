@@ -35,7 +35,7 @@ LIBS        = $(PKG_LIBS) -lpthread -lcrypt
 # Debian packages needed to build, test and benchmark (make deps).
 DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev libcrypt-dev \
 	libseccomp-dev libcmocka-dev libssl-dev rpm iproute2 util-linux \
-	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps \
+	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps time \
 	psmisc file xz-utils cpio wrk python3 iputils-ping nftables
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c src/lib/priv/*.c))
