@@ -413,9 +413,13 @@ link_skel(struct rctx *c, struct vs_err *err)
 static int
 extract(struct rctx *c, int archfd, struct vs_err *err)
 {
+	struct vs_snap_opts o = *c->opts;
 	int rc;
 
-	if (snap_reader_open(&c->r, archfd, c->opts, c->rec->uid_count, 0,
+	/* the default data budget is the room where the tree goes */
+	if (o.max_bytes <= 0)
+		o.max_bytes = snap_free_bytes(c->tmpfd);
+	if (snap_reader_open(&c->r, archfd, &o, c->rec->uid_count, 0,
 	    err) < 0)
 		return -1;
 	c->r.extracting = 1;

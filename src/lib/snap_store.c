@@ -14,6 +14,7 @@
 #include "manifest.h"
 #include "snap_int.h"
 #include "state.h"
+#include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -610,7 +611,7 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 	struct snap_reader r;
 	struct dlist snap, live;
 	_cleanup_close_ int store = -1, rootfd = -1;
-	_cleanup_free_ char *file = NULL, *rootp = NULL, *skelp = NULL;
+	_cleanup_free_ char *file = NULL, *skelp = NULL;
 	char skel_id[65];
 	long long changes = -1;
 	size_t i, j;
@@ -682,12 +683,9 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 	}
 	qsort(snap.e, snap.n, sizeof(*snap.e), dent_cmp);
 
-	rootp = xasprintf("%s/vs/%s", conf->state_root, name);
-	rootfd = open(rootp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (rootfd < 0) {
-		vs_err_sys(err, "cannot open the root of '%s'", name);
+	rootfd = vs_root_open(conf, name, err);
+	if (rootfd < 0)
 		goto out;
-	}
 	skelp = vs_conf_dir(conf, "skel");
 	live.skelfd = open(skelp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);

@@ -25,6 +25,7 @@
 #include "manifest.h"
 #include "snap_int.h"
 #include "state.h"
+#include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -543,7 +544,7 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	struct snap_writer w;
 	struct vs_snap_info in;
 	struct vs_buf hb = VS_BUF_INIT, kb = VS_BUF_INIT;
-	_cleanup_free_ char *rootp = NULL, *skelp = NULL, *statep = NULL,
+	_cleanup_free_ char *skelp = NULL, *statep = NULL,
 	    *tmp = NULL, *final = NULL;
 	_cleanup_close_ int dirfd = -1, fd = -1, sdirfd = -1;
 	const char *dest;
@@ -558,13 +559,9 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	s.rec = rec;
 	s.full = !!(opts->flags & VS_SNAP_FULL);
 	s.skelfd = -1;
-	rootp = xasprintf("%s/vs/%s", conf->state_root, rec->name);
-	s.rootfd = open(rootp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (s.rootfd < 0) {
-		vs_err_sys(err, "cannot open the root of '%s'", rec->name);
+	s.rootfd = vs_root_open(conf, rec->name, err);
+	if (s.rootfd < 0)
 		goto out;
-	}
 	skelp = vs_conf_dir(conf, "skel");
 	s.skelfd = open(skelp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
