@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "priv/cgroup.h"
 #include "proto.h"
@@ -23,7 +22,6 @@ mod_quota_set(struct vsd_req *r)
 	struct vs_limits lim;
 	struct vs_rec rec;
 	long long mb, procs = -1;
-	int lock;
 
 	if (vs_conf_number(r->argv[0], 0, 1LL << 40, 0, &mb) < 0) {
 		vsd_err_answer(r, VS_PROTO_E_SYNTAX, "QUOTA_MB: '%.32s' is not "
@@ -36,18 +34,15 @@ mod_quota_set(struct vsd_req *r)
 		    "in 0..4194304 (0 = vsd.conf's pids_max)", r->argv[1]);
 		return;
 	}
-	if ((lock = vs_state_lock(r->conf, r->vs, 0, &err)) < 0) {
-		vsd_err_answer(r, VS_PROTO_E_UNAVAIL, "%s", err.msg);
-		return;
-	}
+	/* the worker holds the VS's lock (VSD_LOCKED) */
 	if (vsd_load_vs(r, &rec) < 0)
-		goto out;
+		return;
 	rec.quota_mb = mb;
 	if (procs >= 0)
 		rec.nproc = procs;
 	if (vs_rec_save(r->conf, &rec, &err) < 0) {
 		vsd_err_answer(r, VS_PROTO_E_INTERNAL, "%s", err.msg);
-		goto out;
+		return;
 	}
 	/* a running VS gets the new process limit at once */
 	if (procs >= 0 && vs_run_status(r->conf, r->vs, &st, NULL) == 0 &&
@@ -58,13 +53,11 @@ mod_quota_set(struct vsd_req *r)
 		if (vs_cgroup_create(r->conf, r->vs, &lim, &err) < 0) {
 			vsd_err_answer(r, VS_PROTO_E_INTERNAL, "saved, but the "
 			    "running VS keeps its old limit: %s", err.msg);
-			goto out;
+			return;
 		}
 	}
 	vsd_ok_answer(r, "%s quota_mb %lld processes %lld", r->vs,
 	    rec.quota_mb, rec.nproc);
-out:
-	close(lock);
 }
 
 void

@@ -69,6 +69,7 @@ int
 vsd_worker_start(struct vsd_req *r, const struct vsd_cmd *c, pid_t *pidp,
     int *fdp)
 {
+	struct vs_err err = VS_ERR_INIT;
 	sigset_t all;
 	pid_t parent = getpid(), pid;
 	int p[2];
@@ -105,8 +106,11 @@ vsd_worker_start(struct vsd_req *r, const struct vsd_cmd *c, pid_t *pidp,
 	if (recheck(r, c) < 0)
 		vs_proto_err(r->out, VS_PROTO_E_INTERNAL, "request failed "
 		    "the executor's check");
+	else if (c->mode == VSD_LOCKED &&
+	    vs_state_lock(r->conf, r->vs, 0, &err) < 0)
+		vs_proto_err(r->out, VS_PROTO_E_UNAVAIL, "%s", err.msg);
 	else
-		c->fn(r);
+		c->fn(r);	/* the lock, if any, goes with the process */
 	write_all(WORKER_FD, r->out->buf, r->out->len);
 	_exit(0);
 }

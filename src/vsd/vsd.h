@@ -48,6 +48,8 @@ typedef void (*vsd_cmd_fn)(struct vsd_req *r);
 enum vsd_mode {
 	VSD_INLINE,	/* quick and read-only: runs in the event loop */
 	VSD_WORKER,	/* runs in a worker process, serialised per VS */
+	VSD_LOCKED,	/* the same, holding the VS's lock (state.h) too:
+			 * serialised with other tools (vsdadm --local, vsnap) */
 };
 
 struct vsd_cmd {

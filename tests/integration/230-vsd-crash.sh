@@ -18,6 +18,38 @@ session $'vs_create keep 10.204.0.2 keep.example.com 100 0\nEOF\n' | grep -q '^+
 ok $? "a VS that must survive"
 keep_files=$(find "$ROOT/vs/keep" | wc -l)
 
+# serialisation: a command on a VS being created waits for the create
+# (and then succeeds); a command on another VS does not wait
+cat >"$T/serial.py" <<'PY'
+import socket, sys, time, threading
+path, res = sys.argv[1], {}
+def run(tag, line, delay):
+    time.sleep(delay)
+    t0 = time.time()
+    s = socket.socket(socket.AF_UNIX); s.connect(path); s.settimeout(60)
+    f = s.makefile("rb"); f.readline()
+    s.sendall(line.encode() + b"\n")
+    line = f.readline().decode().strip()
+    res[tag] = (time.time(), line, time.time() - t0)
+    s.sendall(b"EOF\n"); s.close()
+ts = [threading.Thread(target=run, args=a) for a in (
+    ("A", "vs_create web2 10.204.0.9 web2.example.com 100 0", 0),
+    ("C", "vs_info keep", 0.02),
+    ("B", "user_add web2 alice pw", 0.04))]
+[t.start() for t in ts]; [t.join() for t in ts]
+for k in "ABC": print(k, res[k][1])
+print("order", "".join(sorted("AB", key=lambda k: res[k][0])))
+print("create %.3f s, other VS answered in %.3f s" % (res["A"][2], res["C"][2]))
+print("fast", int(res["C"][2] < 0.5))
+PY
+out=$(python3 "$T/serial.py" "$ROOT/run/vsd.sock")
+echo "$out" | grep -q '^A +OK created web2'; ok $? "slow create of web2"
+echo "$out" | grep -q '^B +OK added alice'; ok $? "user_add on web2 sent during its create waited and succeeded"
+echo "$out" | grep -q '^C +OK server keep'; ok $? "another VS answered"
+is "$(echo "$out" | sed -n 's/^order //p')" "AB" "the waiting command answered after the create"
+is "$(echo "$out" | sed -n 's/^fast //p')" 1 "the other VS was not held up ($(echo "$out" | grep '^create'))"
+session $'vs_delete web2\nEOF\n' >/dev/null
+
 # kill -9 vsd once PATTERN exists under vs/ (or after 10 s)
 kill_vsd_when() {
 	local pat=$1 i
