@@ -77,6 +77,14 @@ grep -q 'usr/lib/name\\x20with\\x20space$' "$ROOT/state/skel/manifest"
 ok $? "manifest escapes odd names"
 ok "$([ ! -e "$ROOT/skel.new" ] && [ ! -e "$ROOT/skel.old" ] &&
 	[ ! -e "$ROOT/state/skel/pending" ]; echo $?)" "no temporaries left"
+if command -v script >/dev/null; then
+	out=$(script -qec "vsdskel build --from '$FX'" /dev/null 2>&1)
+	case $out in *"copying: "*" files, "*"/s, ETA "*) pass "progress line on a terminal";;
+	*) not_ok "progress line on a terminal"; diag "$out";; esac
+	out=$(vsdskel build --from "$FX" 2>&1)
+	case $out in *"ETA"*) not_ok "no progress line without a terminal";;
+	*) pass "no progress line without a terminal";; esac
+fi
 
 # --- errors -----------------------------------------------------------------
 out=$(vsdskel build --from "$T/nope" 2>&1); rc=$?

@@ -27,7 +27,7 @@ id0=$(cat "$ROOT/state/skel/id")
 # hostile archives, written with python's tarfile
 mkdir -p "$T/canary"
 echo canary >"$T/canary/file"
-canary_sum=$(ls -la "$T/canary" | md5sum)
+canary_sum=$(find "$T/canary" -printf '%p %s %n %m %T@\n' | md5sum)
 mkarchive() {	# mkarchive NAME SPEC: SPEC is python building entries
 	python3 - "$T/$1.tar" "$T/canary" <<PY
 import io, sys, tarfile
@@ -76,7 +76,7 @@ hostile hlfwd "hard link to an entry not extracted" 'h("usr/pw", "usr/later")' \
 hostile dup "a path listed twice" 'f("usr/twice"); f("usr/twice")' "listed twice"
 hostile linkover "a file over a symlink" 'l("usr/s", canary + "/file"); f("usr/s")' \
 	"listed twice"
-is "$(ls -la "$T/canary" | md5sum)" "$canary_sum" "canary directory untouched"
+is "$(find "$T/canary" -printf '%p %s %n %m %T@\n' | md5sum)" "$canary_sum" "canary directory untouched"
 is "$(cat "$T/canary/file")" "canary" "canary file untouched"
 ok "$([ ! -e /etc/evil-$$ ] && [ ! -e "$ROOT/evil" ] && [ ! -e "$T/evil" ]; echo $?)" \
 	"nothing written outside"

@@ -44,6 +44,13 @@ ln -s "$T/canary" "$W2/var/lib/x"			# a directory -> host dir
 mv "$W2/usr/lib" "$W2/usr/lib.moved"
 ln -s "$T/canary" "$W2/usr/lib"				# another directory
 
+# a mount inside web1 (as a bind mount left by an admin): never entered
+mkdir -p "$T/mcanary"
+printf 'x\n' >"$T/mcanary/db.lock"		# same content as the skeleton's
+mount --bind "$T/mcanary" "$W1/var/lib/x" || bail "bind mount"
+defer umount -l "$W1/var/lib/x"
+m0=$(find "$T/mcanary" -printf '%p %s %i %T@\n'; cat "$T/mcanary/db.lock")
+
 # the new skeleton: changed, removed, added, retargeted entries
 FX2=$T/fx2
 cp -a "$FX" "$FX2"
@@ -57,6 +64,7 @@ mkdir -p "$FX2/usr/share/new"
 printf 'new\n' >"$FX2/usr/share/new/file"
 printf 'newlib\n' >"$FX2/usr/lib/added.so"
 printf 'x2\n' >"$FX2/var/lib/x/added"
+printf 'x2\n' >"$FX2/var/lib/x/db.lock"
 
 json=$(vsdskel --json update --from "$FX2" 2>"$T/err"); rc=$?
 is "$rc" 0 "update succeeds"
@@ -80,6 +88,11 @@ grep -q "edited by web1" "$W1/etc/app.conf"; ok $? "web1: edited config kept"
 is "$(cat "$W1/usr/lib/vs-own")" "own" "web1: its own file untouched"
 is "$(stat -c '%u %a' "$W1/usr/share/new")" "$base1 755" "web1: new directory, VS-owned"
 is "$(ino "$W1/usr/share/new/file")" "$(ino "$S/usr/share/new/file")" "web1: file in new directory linked"
+
+is "$(find "$T/mcanary" -printf '%p %s %i %T@\n'; cat "$T/mcanary/db.lock")" "$m0" \
+	"web1: nothing under a mount point touched"
+umount "$W1/var/lib/x"
+is "$(cat "$W1/var/lib/x/db.lock")" "x" "web1: the mount point is left as it was"
 
 # web2
 is "$(cat "$W2/etc/app.conf")" "conf v2" "web2: untouched config refreshed"

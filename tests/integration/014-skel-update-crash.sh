@@ -12,7 +12,7 @@ export VSDADM_LOCAL=1
 FX=$T/fx
 make_fixture_tree "$FX"
 rm -f "$FX/usr/lib/fifo"
-for d in $(seq 1 30); do
+for d in $(seq 1 20); do
 	mkdir -p "$FX/usr/share/bulk/$d"
 	for f in $(seq 1 100); do echo "v0 $d $f" >"$FX/usr/share/bulk/$d/$f"; done
 done
@@ -56,7 +56,7 @@ PY
 round=0
 for point in build swap relink relink relink; do
 	round=$((round + 1))
-	for d in $(seq 1 30); do for f in $(seq 1 100); do
+	for d in $(seq 1 20); do for f in $(seq 1 100); do
 		echo "v$round $d $f" >"$FX/usr/share/bulk/$d/$f"
 	done; done
 	echo "round $round" >"$FX/usr/lib/round$round"
