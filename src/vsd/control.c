@@ -125,6 +125,8 @@ static struct {
 	char hostname[256];
 	time_t last_sync;
 	time_t accept_pause;		/* EMFILE: resume at */
+	uint64_t last_tick;		/* timeouts() last ran (ms) */
+	int any_held;			/* a client's answer is held back */
 	int stopping;
 	char (*vs_ips)[16];
 	size_t n_vs_ips;
@@ -683,6 +685,7 @@ do_auth(struct client *cl, struct vs_proto_cmd *c)
 	    cl->who.peer, f->n, FAIL_WINDOW);
 	/* the answer is held back: guessing costs time */
 	cl->hold_ms = now_ms() + (uint64_t)S.conf->auth_fail_delay;
+	S.any_held = 1;
 	vs_proto_err(&cl->out, VS_PROTO_E_AUTH, "authentication failed");
 	if (cl->auth_fails >= MAX_AUTH_FAILS)
 		cl->closing = 1;
@@ -1254,6 +1257,7 @@ timeouts(void)
 	time_t t = now_s();
 	uint64_t ms = now_ms();
 
+	S.any_held = 0;
 	for (cl = S.clients; cl; cl = next) {
 		long long limit = S.conf->client_timeout;
 
@@ -1268,6 +1272,8 @@ timeouts(void)
 			client_process(cl);
 			continue;
 		}
+		if (cl->hold_ms)
+			S.any_held = 1;
 		if (cl->job)
 			continue;
 		if (cl->who.role == VSD_NONE && cl->kind == L_TCP) {
@@ -1351,7 +1357,9 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 
 		if (S.stopping && S.listeners)
 			stop_listening();
-		n = epoll_wait(S.epfd, evs, ARRAY_SIZE(evs), 1000);
+		/* held answers (failed logins) are released within 50 ms */
+		n = epoll_wait(S.epfd, evs, ARRAY_SIZE(evs),
+		    S.any_held ? 50 : 1000);
 		if (n < 0 && errno != EINTR)
 			fatal("epoll_wait");
 		for (i = 0; i < n; i++) {
@@ -1393,7 +1401,11 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 		reap_dead();
 		if (S.accept_pause && now_s() >= S.accept_pause)
 			resume_accept();
-		timeouts();
+		/* a scan of all clients, not on every wakeup of a busy loop */
+		if (now_ms() - S.last_tick >= 50) {
+			S.last_tick = now_ms();
+			timeouts();
+		}
 		if (now_s() - S.last_sync >= SYNC_EVERY && !S.stopping)
 			sync_vs();
 	}
