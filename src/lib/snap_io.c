@@ -676,7 +676,8 @@ parse_skel(struct snap_reader *r, const char *text, size_t len,
 		    &r->skel.alloc);
 		r->skel.e[r->skel.n++] = k;
 	}
-	qsort(r->skel.e, r->skel.n, sizeof(*r->skel.e), skel_cmp);
+	if (r->skel.n > 1)
+		qsort(r->skel.e, r->skel.n, sizeof(*r->skel.e), skel_cmp);
 	for (i = 1; i < r->skel.n; i++)
 		if (strcmp(r->skel.e[i - 1].path, r->skel.e[i].path) == 0)
 			return vs_err_set(err, EPROTO, "bad skeleton list: "

@@ -681,7 +681,8 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		d->gid = k->gid;
 		d->mtime = k->mtime;
 	}
-	qsort(snap.e, snap.n, sizeof(*snap.e), dent_cmp);
+	if (snap.n > 1)
+		qsort(snap.e, snap.n, sizeof(*snap.e), dent_cmp);
 
 	rootfd = vs_root_open(conf, name, err);
 	if (rootfd < 0)
@@ -693,7 +694,8 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		fstat(live.skelfd, &live.skelst);
 	if (vs_fswalk(rootfd, live_fn, &live, 0, err) < 0)
 		goto out;
-	qsort(live.e, live.n, sizeof(*live.e), dent_cmp);
+	if (live.n > 1)
+		qsort(live.e, live.n, sizeof(*live.e), dent_cmp);
 	snap_skel_id(conf, skel_id);
 
 	changes = 0;

@@ -142,4 +142,26 @@ run_fails "restore a deleted snapshot" vsnap restore web1 "$id0"
 run_fails "bad snapshot id" vsnap restore web1 ../../etc
 run_fails "unknown VS" vsnap save nosuch
 vsnap save 2>/dev/null; is $? 2 "usage error exits 2"
+
+# the skeleton changes under the snapshots (as after vsdskel update)
+cp "$ROOT/skel/usr/bin/bash" "$T/bash.orig"
+rm -f "$ROOT/skel/usr/bin/bash"
+cp /usr/bin/true "$ROOT/skel/usr/bin/bash"
+chmod 555 "$ROOT/skel/usr/bin/bash"
+before=$(tree "$R" "$B" "$ROOT/skel")
+out=$(vsnap restore --allow-fifo web1 "$id1" 2>&1); rc=$?
+is "$rc" 1 "restore refused: the skeleton changed"
+ok $(echo "$out" | grep -q "skeleton changed.*usr/bin/bash"; echo $?) "the message names the file: $out"
+is "$(tree "$R" "$B" "$ROOT/skel")" "$before" "VS untouched"
+run_ok "restore --accept-skel" vsnap restore --allow-fifo --accept-skel web1 "$id1"
+is "$(stat -c %i "$R/usr/bin/bash")" "$(stat -c %i "$ROOT/skel/usr/bin/bash")" \
+	"--accept-skel links the new skeleton file"
+run_fails "full snapshot, changed skeleton: refused" vsnap restore --allow-fifo web2 "$id2"
+run_ok "full snapshot --use-stored" vsnap restore --allow-fifo --use-stored web2 "$id2"
+ok $(cmp -s "$ROOT/vs/web2/usr/bin/bash" "$T/bash.orig"; echo $?) \
+	"--use-stored restores the snapshot's copy"
+ok $([ "$(stat -c %i "$ROOT/vs/web2/usr/bin/bash")" != "$(stat -c %i "$ROOT/skel/usr/bin/bash")" ]; echo $?) \
+	"as a private file"
+ok $([ "$(stat -c %i "$ROOT/vs/web2/usr/bin/cp")" = "$(stat -c %i "$ROOT/skel/usr/bin/cp")" ]; echo $?) \
+	"unchanged skeleton files are still linked"
 done_testing
