@@ -39,6 +39,8 @@ done
 pid=$(rt_init_pid web1)
 ok $([ -n "$pid" ] && [ -d "/proc/$pid" ]; echo $?) "running after 3 restarts"
 run_ok "stop after restarts" vsboot --stop web1
+ok $(! grep -q "killed" "$ROOT/run/web1.log"; echo $?) \
+	"a stop right after a start is not lost (vsinit exits, is never killed)"
 is "$(rt_leftovers web1 "$cgs" "$pidns")" "" "restart cycles leave nothing behind"
 
 # kill -9 of vsinit: the monitor notices, reports, cleans up

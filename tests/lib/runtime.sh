@@ -82,12 +82,12 @@ rt_leftovers() {
 	ip -o link show 2>/dev/null | grep -q "freevsd:${inst#freevsd-}:$name\$" &&
 		echo "veth of $name"
 	for d in $cgs; do [ -d "$d" ] && echo "cgroup $d"; done
-	for p in /proc/[0-9]*; do
-		# zombies hold nothing but a pid (their reaper may be a
-		# subreaper of the test runner that never waits)
-		[ "$(readlink "$p/ns/pid" 2>/dev/null)" = "$pidns" ] &&
-			! grep -q '^State:.*Z' "$p/status" 2>/dev/null &&
-			echo "process ${p#/proc/} $(cat "$p/comm" 2>/dev/null)"
+	# one ls for all processes; zombies hold nothing but a pid (their
+	# reaper may be a subreaper of the test runner that never waits)
+	ls -l /proc/[0-9]*/ns/pid 2>/dev/null | grep -F "$pidns" |
+		sed 's|.*/proc/\([0-9]*\)/ns/pid.*|\1|' | while read -r p; do
+		grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null ||
+			echo "process $p $(cat "/proc/$p/comm" 2>/dev/null)"
 	done
 	findmnt -rn -o TARGET | grep -F "$ROOT/" | sed 's/^/mount /'
 }

@@ -69,6 +69,7 @@ static int
 child_main(const struct vs_launch *l, int sync, struct vs_err *err)
 {
 	struct sync_msg m = { .kind = MSG_MAP };
+	sigset_t mask;
 	char go;
 	int nullfd;
 	char grace[16];
@@ -112,6 +113,17 @@ child_main(const struct vs_launch *l, int sync, struct vs_err *err)
 	if (dup2(nullfd, 0) < 0 || dup2(l->logfd, 1) < 0 ||
 	    dup2(l->logfd, 2) < 0)
 		return vs_err_sys(err, "set up stdio");
+	/* PID 1 drops signals it has no handler for, even from the host;
+	 * blocked ones stay pending across exec, so a stop that comes
+	 * before vsinit has its signalfd is not lost */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPWR);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_SETMASK, &mask, NULL) < 0)
+		return vs_err_sys(err, "block signals");
 	/* nothing of the host but the exe fd (close-on-exec) survives */
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_err_sys(err, "close_range");
