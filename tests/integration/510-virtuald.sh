@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# virtuald: per-connection programs run INSIDE the right VS as the right
+# user (checked in /proc: uid, network and PID namespace, cgroup); the
+# login right comes from the host's rights file, not the VS's copy; an
+# on-demand daemon gets the socket (LISTEN_FDS/LISTEN_PID), is reused,
+# stopped when idle and started again; a flood is bounded and does not
+# starve another VS; a stopped VS loses its listeners.
+. "$(dirname "$0")/../lib/common.sh"
+. "$VSD_TOP/tests/lib/runtime.sh"
+rt_setup
+. "$VSD_TOP/tests/lib/netsvc.sh"
+need_netsvc
+need_cmd pgrep
+A=$NET.2 B=$NET.3
+rt_vs web1 "$A"
+rt_vs web2 "$B"
+base=$(vs_uid web1)
+cc -static -O2 -o "$T/sockd" "$VSD_TOP/tests/data/netsvc-sockd.c" || bail "cc sockd"
+install -m 0755 -o "$base" -g "$base" "$T/sockd" "$ROOT/vs/web1/usr/bin/netsvc-sockd"
+rt_tools web1 sleep cat
+
+# two users in web1 (a new file replaces the VS's, never writing through
+# a possibly shared inode)
+v=$ROOT/vs/web1
+{ cat "$v/etc/passwd"; echo "alice:x:1000:1000::/tmp:/bin/bash"
+  echo "bob:x:1001:1001::/tmp:/bin/bash"; } >"$T/passwd.new"
+install -m 0644 -o "$base" -g "$base" "$T/passwd.new" "$v/etc/passwd.new"
+mv "$v/etc/passwd.new" "$v/etc/passwd"
+mkdir -p "$ROOT/state/priv" "$ROOT/state/services"
+echo "login:alice" >"$ROOT/state/priv/web1"
+
+cat >"$ROOT/state/services/web1" <<'EOS'
+service who {
+	port 7
+	user alice
+	login yes
+	program /bin/bash -c "echo uid=$(id -u) user=$(id -un) host=$(cat /proc/sys/kernel/hostname); read l; echo echo:$l"
+}
+service bobsh {
+	port 8
+	user bob
+	login yes
+	program /bin/bash -c "echo bob-ran uid=$(id -u)"
+}
+service act {
+	port 9
+	mode wait
+	user alice
+	idle 2
+	program /usr/bin/netsvc-sockd
+}
+service flood {
+	port 10
+	user alice
+	max_conns 3
+	program /bin/sleep 4
+}
+EOS
+printf 'service who {\n port 7\n user root\n program /bin/bash -c "echo web2-ok"\n}\n' \
+	>"$ROOT/state/services/web2"
+
+# -n checks every table
+cp "$ROOT/state/services/web2" "$T/web2.good"
+printf 'service x {\n port 70000\n}\n' >"$ROOT/state/services/web2"
+out=$(virtuald -n 2>&1); rc=$?
+is "$rc" 1 "-n fails on a bad table"
+case $out in *"services/web2:2: port: expected a number in 1..65535"*) pass "-n names file, line and cause";;
+	*) not_ok "-n names file, line and cause"; diag "$out";; esac
+cp "$T/web2.good" "$ROOT/state/services/web2"
+is "$(virtuald -n 2>&1)" "configuration OK" "-n accepts the tables"
+virtuald -Q >/dev/null 2>&1; is $? 2 "usage error exits 2"
+
+vsboot --start web1 >/dev/null || bail "start web1"
+vsboot --start web2 >/dev/null || bail "start web2"
+virtuald -d -v >>"$T/virtuald.log" 2>&1 &
+VD=$!; defer "kill $VD; wait $VD"
+wait_until 10 grep -q "ready:" "$T/virtuald.log" || bail "virtuald did not start"
+wait_until 5 grep -q "web1/who: $A:7" "$T/virtuald.log"; ok $? "web1's services listen"
+
+# a per-connection program: inside web1, as alice
+exec 5<>"/dev/tcp/$A/7" || bail "connect"
+read -t 10 -r info <&5
+is "$info" "uid=1000 user=alice host=web1.example.com" "the program sees alice inside web1"
+kid=$(pgrep -P $VD | head -1)
+is "$(awk '/^Uid:/ {print $2}' /proc/$kid/status)" $((base + 1000)) \
+	"host view: it runs as web1's uid 1000 ($((base + 1000)))"
+is "$(readlink /proc/$kid/ns/net)" "net:[$(stat -L -c %i "$ROOT/run/netns/web1")]" \
+	"in web1's network namespace"
+is "$(readlink /proc/$kid/ns/pid)" "$(readlink /proc/$(rt_init_pid web1)/ns/pid)" \
+	"in web1's PID namespace"
+grep -q "freevsd-.*/web1" /proc/$kid/cgroup; ok $? "in web1's cgroup"
+echo "hello" >&5
+read -t 10 -r reply <&5
+is "$reply" "echo:hello" "stdin and stdout are the connection"
+exec 5>&-
+
+# login right: the host's file decides, the VS's own copy does not
+mkdir -p "$v/etc/vsd"
+echo "login:alice,bob" >"$T/fakepriv"
+install -m 0644 -o "$base" -g "$base" "$T/fakepriv" "$v/etc/vsd/priv.new"
+mv "$v/etc/vsd/priv.new" "$v/etc/vsd/priv"
+out=$(timeout 10 bash -c "cat </dev/tcp/$A/8")
+is "$out" "virtuald: user 'bob' has no login right on web1"$'\r' \
+	"bob without the login right is refused (a planted /etc/vsd/priv in the VS changes nothing)"
+sleep 0.3
+is "$(pgrep -P $VD | wc -l)" 0 "and nothing was started for him"
+echo "login:alice,bob" >"$ROOT/state/priv/web1"
+out=$(timeout 10 bash -c "cat </dev/tcp/$A/8")
+is "$out" "bob-ran uid=1001" "granted on the host, bob's service runs"
+
+# on demand: the daemon gets the listening socket, serves, idles out
+out1=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+case $out1 in "sockd pid="*" uid=1000") pass "on-demand daemon started with LISTEN_FDS/LISTEN_PID ($out1)";;
+	*) not_ok "on-demand daemon started with LISTEN_FDS/LISTEN_PID"; diag "$out1";; esac
+out2=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+is "$out2" "$out1" "the second connection is served by the same daemon"
+is "$(grep -c 'act: started daemon' "$T/virtuald.log")" 1 "started once"
+wait_until 8 grep -q "act: daemon .* ended" "$T/virtuald.log"
+ok $? "stopped after 2 s idle ($(grep -o 'act: daemon [0-9]* idle.*' "$T/virtuald.log" | head -1))"
+out3=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+case $out3 in "sockd pid="*) [ "$out3" != "$out1" ]; ok $? "the next connection starts a new daemon ($out3)";;
+	*) not_ok "the next connection starts a new daemon"; diag "$out3";; esac
+
+# a flood: at most 3 programs at once; web2 is served meanwhile
+peer hold "$A" 10 20 2 >"$T/held" &
+HOLD=$!
+sleep 1
+n=$(ps --ppid $VD -o comm= | grep -c '^sleep$')
+[ "$n" -le 3 ] && [ "$n" -ge 1 ]; ok $? "flood: $n programs running (limit 3)"
+[ "$n" -ge 1 ] || ps --ppid $VD -o pid,comm,args | sed 's/^/# /'
+is "$(timeout 10 bash -c "cat </dev/tcp/$B/7")" "web2-ok" "web2 is served during the flood"
+wait $HOLD
+is "$(cat "$T/held")" 3 "the 17 connections over the limit were reset"
+
+# a stopped VS loses its listeners
+vsboot --stop -t 2 web2 >/dev/null
+wait_until 5 grep -q "web2: stopped, closing its listeners" "$T/virtuald.log"
+ok $? "web2 stopped: its listeners are closed"
+netsvc_done
