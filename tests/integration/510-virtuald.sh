@@ -55,6 +55,12 @@ service flood {
 	max_conns 3
 	program /bin/sleep 4
 }
+service rated {
+	port 11
+	user alice
+	rate 8		# a burst of 2, then one each 7.5 s
+	program /bin/bash -c "echo served"
+}
 EOS
 printf 'service who {\n port 7\n user root\n program /bin/bash -c "echo web2-ok"\n}\n' \
 	>"$ROOT/state/services/web2"
@@ -131,6 +137,14 @@ n=$(ps --ppid $VD -o comm= | grep -c '^sleep$')
 is "$(timeout 10 bash -c "cat </dev/tcp/$B/7")" "web2-ok" "web2 is served during the flood"
 wait $HOLD
 is "$(cat "$T/held")" 3 "the 17 connections over the limit were reset"
+
+# rate: 8 a minute allows a burst of 2
+got=0
+for i in 1 2 3 4 5; do
+	out=$(timeout 5 bash -c "cat </dev/tcp/$A/11" 2>/dev/null)
+	[ "$out" = served ] && got=$((got + 1))
+done
+is "$got" 2 "rate 8/min: 2 of 5 quick connections served, 3 reset"
 
 # a stopped VS loses its listeners
 vsboot --stop -t 2 web2 >/dev/null
