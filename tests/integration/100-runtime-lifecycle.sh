@@ -87,6 +87,12 @@ ok $? "the error names /proc"
 is "$(rt_leftovers web1 "$cgs" "$pidns")" "" "a failed start leaves nothing behind"
 rm "$V/proc"; mv "$V/proc.real" "$V/proc"
 
+# --nonet: a network namespace with loopback only (vstry)
+run_ok "start --nonet" vsboot --start --nonet web1
+is "$(bevs web1 cat /proc/net/dev | grep -c eth0)" 0 "--nonet: no eth0"
+is "$(bevs web1 cat /proc/net/dev | grep -c ' lo:')" 1 "--nonet: loopback only"
+run_ok "stop" vsboot --stop web1
+
 # errors
 run_fails "unknown VS" vsboot --start nosuch
 vsboot --start nosuch 2>&1 | grep -q "nosuch"

@@ -72,6 +72,15 @@ ok $(in1 bash -c '! grep -q " / / " <(cat /proc/1/mountinfo | grep -v "^[0-9]* [
 exec 7<"$T/canary-outside"
 out=$(in1 vsprobe fds 7<"$T/canary-outside"); ok $? "no host fd leaks in ($out)"
 exec 7<&-
+fds=$(in1 bash -c 'for f in /proc/1/fd/*; do readlink $f; done' | sort | tr '\n' ' ')
+ok $(echo "$fds" | grep -qE '^/dev/null (anon_inode:\[signalfd\] )?(pipe:\[[0-9]*\] ){2}$' ||
+	echo "$fds" | grep -qE '^/dev/null anon_inode:\[signalfd\] pipe:\[[0-9]*\] pipe:\[[0-9]*\] $'; echo $?) \
+	"vsinit holds no host fd: $fds"
+for t in rebootvs setrights listrights; do
+	[ -x "$VSD_BUILD/$t" ] || continue
+	in1 bash -c "[ -x /run/vsd/bin/$t ] && ! : > /run/vsd/bin/$t" 2>/dev/null
+	ok $? "$t is in the VS at /run/vsd/bin, read-only"
+done
 is "$(HOST_SECRET=1 in1 bash -c 'env | grep -c HOST_SECRET')" 0 "no host env var leaks in"
 is "$(cd "$T" && in1 bash -c pwd)" /root "cwd is the VS's home, not the caller's"
 

@@ -32,7 +32,7 @@ rt_vs() {
 	base=$(vs_uid "$name")
 	install -m 0755 -o "$base" -g "$base" "$T/vsprobe" \
 		"$ROOT/vs/$name/usr/bin/vsprobe"
-	rt_tools "$name" grep wc tr env sleep head sed
+	rt_tools "$name" grep wc tr env sleep head sed readlink
 	defer vsboot --stop -t 2 "$name"
 }
 
