@@ -436,6 +436,7 @@ KW_NUM(kw_snap_level, snap_level, 1, 19)
 KW_NUM(kw_snap_threads, snap_threads, 0, 256)
 KW_BOOL(kw_gateway, gateway)
 KW_BOOL(kw_nat, nat)
+KW_BOOL(kw_snap_fifos, snap_fifos)
 KW_BOOL(kw_no_new_privs, no_new_privs)
 
 /* Limits are valid globally and inside `vs NAME { }`. */
@@ -610,6 +611,7 @@ static const struct keyword {
 	{ "run_size", kw_run_size, 0 },
 	{ "secret_file", kw_secret_file, 0 },
 	{ "skel_conf", kw_skel_conf, 0 },
+	{ "snapshot_fifos", kw_snap_fifos, 0 },
 	{ "snapshot_level", kw_snap_level, 0 },
 	{ "snapshot_threads", kw_snap_threads, 0 },
 	{ "state_root", kw_state_root, 0 },
@@ -807,7 +809,8 @@ vs_conf_dump(const struct vs_conf *c, struct vs_buf *o)
 	vs_buf_addf(o, "max_clients %lld\nmax_line %lld\nclient_timeout %lld\n"
 	    "auth_fail_delay %lld\n", c->max_clients, c->max_line,
 	    c->client_timeout, c->auth_fail_delay);
-	vs_buf_addf(o, "snapshot_level %lld\nsnapshot_threads %lld\n",
-	    c->snap_level, c->snap_threads);
+	vs_buf_addf(o, "snapshot_level %lld\nsnapshot_threads %lld\n"
+	    "snapshot_fifos %s\n", c->snap_level, c->snap_threads,
+	    c->snap_fifos ? "yes" : "no");
 	vs_buf_addf(o, "log %s\n", c->log_syslog ? "syslog" : "stderr");
 }

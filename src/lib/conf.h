@@ -136,6 +136,7 @@ struct vs_conf {
 	long long max_clients, max_line, client_timeout;
 	long long auth_fail_delay;	/* ms added per failed TCP auth */
 	long long snap_level, snap_threads;
+	int snap_fifos;			/* restore may create FIFOs */
 	int log_syslog;
 };
 

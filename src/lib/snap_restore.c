@@ -416,6 +416,9 @@ extract(struct rctx *c, int archfd, struct vs_err *err)
 	struct vs_snap_opts o = *c->opts;
 	int rc;
 
+	if (c->conf->snap_fifos)
+		o.flags |= VS_SNAP_ALLOW_FIFO;
+
 	/* the default data budget is the room where the tree goes */
 	if (o.max_bytes <= 0)
 		o.max_bytes = snap_free_bytes(c->tmpfd);

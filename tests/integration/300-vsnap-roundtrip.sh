@@ -164,4 +164,7 @@ ok $([ "$(stat -c %i "$ROOT/vs/web2/usr/bin/bash")" != "$(stat -c %i "$ROOT/skel
 	"as a private file"
 ok $([ "$(stat -c %i "$ROOT/vs/web2/usr/bin/cp")" = "$(stat -c %i "$ROOT/skel/usr/bin/cp")" ]; echo $?) \
 	"unchanged skeleton files are still linked"
+echo "snapshot_fifos yes" >>"$CONF"
+run_ok "snapshot_fifos yes: no --allow-fifo needed" vsnap restore --accept-skel web1 "$id1"
+ok $([ -p "$R/home/alice/fifo" ]; echo $?) "the fifo is back"
 done_testing
