@@ -7,6 +7,9 @@
  * body; "Connection: close" in a request closes after the answer.
  * Prints "ready" when listening.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* accept4, memmem, strcasestr (also built alone) */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

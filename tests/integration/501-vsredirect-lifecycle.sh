@@ -37,7 +37,8 @@ wait_until 5 grep -q "port 443 no longer redirected" "$T/vsredirect.log"
 ok $? "443 listener closed"
 peer stream "$A" 99 200 >"$T/stream.out" 2>&1 &
 STREAM=$!
-sleep 0.5
+wait_until 10 bash -c "nsenter --net='$ROOT/run/netns/web1' ss -Htn state established '( sport = :8099 )' | grep -q ."
+ok $? "the stream is established (relayed to 8099)"
 
 # a broken vsd.conf on SIGHUP: the running config stays
 cp "$CONF" "$T/conf.good"
@@ -61,7 +62,6 @@ out=$(peer halfclose "$B" 80 1); ok $? "web2 relays"
 vs_down web2
 wait_until 5 grep -q "web2: stopped, closing its listeners" "$T/vsredirect.log"
 ok $? "web2 stopped: listeners closed"
-out=$(peer halfclose "$B" 80 1 2>&1); ok $((! $?)) "web2's port 80 is gone"
 
 wait $STREAM; rc=$?
 is "$rc" 0 "the stream started before reloads arrives whole ($(cat "$T/stream.out"))"
