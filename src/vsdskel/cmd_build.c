@@ -51,7 +51,7 @@ cmd_build(struct skel_opts *o, int argc, char **argv)
 	}
 	if (skel_state_open(&s, o, &err) < 0) {
 		log_warnx("%s", err.msg);
-		return errno == EWOULDBLOCK ? 3 : 1;
+		return 1;
 	}
 	if (recover(&s, &err) < 0)
 		goto fail;
