@@ -105,8 +105,35 @@ keep(struct relink *r, const char *path, const char *why)
 	}
 }
 
+/* A temporary name in vsdir that is free now: RELINK_TMP, or RELINK_TMP.N
+ * when the VS put a directory there (a leftover file is ours, or the VS's
+ * to lose).  The walk removes leftovers of killed runs. */
+static int
+pick_tmp(int vsdir, char *buf, size_t len, const char *path,
+    struct vs_err *err)
+{
+	struct stat st;
+	int k;
+
+	for (k = 0; k < 100; k++) {
+		if (k == 0)
+			snprintf(buf, len, "%s", RELINK_TMP);
+		else
+			snprintf(buf, len, "%s.%d", RELINK_TMP, k);
+		if (fstatat(vsdir, buf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				return 0;
+			continue;
+		}
+		if (!S_ISDIR(st.st_mode) && unlinkat(vsdir, buf, 0) == 0)
+			return 0;
+	}
+	return vs_err_set(err, EEXIST, "no free temporary name beside '%s'",
+	    path);
+}
+
 /* Put the new skeleton's entry e at name in vsdir: a hard link, a copy
- * owned by the VS, or a symlink; through RELINK_TMP and a rename. */
+ * owned by the VS, or a symlink; through a temporary name and a rename. */
 static int
 install(struct relink *r, int vsdir, const char *name,
     const struct vs_mentry *e, int replace, struct vs_err *err)
@@ -114,8 +141,8 @@ install(struct relink *r, int vsdir, const char *name,
 	_cleanup_close_ int sdir = -1, in = -1, out = -1;
 	const char *priv = vs_skel_private(e, r->newcopy);
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { e->mtime, 0 } };
+	char tmp[64];
 
-	(void)unlinkat(vsdir, RELINK_TMP, 0);
 	if (e->type == 'd') {
 		if (mkdirat(vsdir, name, 0700) < 0)
 			return vs_err_sys(err, "cannot create '%s'", e->path);
@@ -128,16 +155,18 @@ install(struct relink *r, int vsdir, const char *name,
 		r->added++;
 		return 0;
 	}
+	if (pick_tmp(vsdir, tmp, sizeof(tmp), e->path, err) < 0)
+		return -1;
 	if (e->type == 'l') {
-		if (symlinkat(e->target, vsdir, RELINK_TMP) < 0 ||
-		    fchownat(vsdir, RELINK_TMP, shift(r->rec, e->uid),
+		if (symlinkat(e->target, vsdir, tmp) < 0 ||
+		    fchownat(vsdir, tmp, shift(r->rec, e->uid),
 		    shift(r->rec, e->gid), AT_SYMLINK_NOFOLLOW) < 0)
 			return vs_err_sys(err, "cannot create link '%s'",
 			    e->path);
 	} else if (e->type == 'f' && priv == NULL) {
 		sdir = skel_parent(r->newskel, e->path);
 		if (sdir < 0 || linkat(sdir, base_of(e->path), vsdir,
-		    RELINK_TMP, 0) < 0)
+		    tmp, 0) < 0)
 			return vs_err_sys(err, "cannot link '%s'", e->path);
 	} else if (e->type == 'f') {
 		char buf[65536];
@@ -150,7 +179,7 @@ install(struct relink *r, int vsdir, const char *name,
 		if (in < 0)
 			return vs_err_sys(err, "cannot open skeleton '%s'",
 			    e->path);
-		out = openat(vsdir, RELINK_TMP, O_WRONLY | O_CREAT | O_EXCL |
+		out = openat(vsdir, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0)
 			return vs_err_sys(err, "cannot create copy of '%s'",
@@ -163,16 +192,16 @@ install(struct relink *r, int vsdir, const char *name,
 		    fchmod(out, e->mode | 0200) < 0 || futimens(out, ts) < 0 ||
 		    fsync(out) < 0) {
 			vs_err_sys(err, "cannot copy '%s'", e->path);
-			(void)unlinkat(vsdir, RELINK_TMP, 0);
+			(void)unlinkat(vsdir, tmp, 0);
 			return -1;
 		}
 	} else {
 		return 0;	/* devices and FIFOs come from the runtime */
 	}
-	if (renameat(vsdir, RELINK_TMP, vsdir, name) < 0) {
+	if (renameat(vsdir, tmp, vsdir, name) < 0) {
 		int saved = errno;
 
-		(void)unlinkat(vsdir, RELINK_TMP, 0);
+		(void)unlinkat(vsdir, tmp, 0);
 		errno = saved;
 		return vs_err_sys(err, "cannot replace '%s'", e->path);
 	}
@@ -248,7 +277,7 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 
 	if (w->mount)
 		return 0;		/* never into another filesystem */
-	if (!strcmp(w->name, RELINK_TMP)) {
+	if (!strncmp(w->name, RELINK_TMP, strlen(RELINK_TMP))) {
 		/* left by a killed run */
 		if (!S_ISDIR(w->st->st_mode))
 			(void)unlinkat(w->dirfd, w->name, 0);

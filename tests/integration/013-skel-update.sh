@@ -43,6 +43,7 @@ rm -rf "$W2/var/lib/x"
 ln -s "$T/canary" "$W2/var/lib/x"			# a directory -> host dir
 mv "$W2/usr/lib" "$W2/usr/lib.moved"
 ln -s "$T/canary" "$W2/usr/lib"				# another directory
+mkdir "$W2/usr/bin/.#vsdskel-update"			# squats update's temp name
 
 # a mount inside web1 (as a bind mount left by an admin): never entered
 mkdir -p "$T/mcanary"
@@ -103,6 +104,8 @@ ok "$([ ! -e "$T/canary/added" ] && [ ! -e "$T/canary/added.so" ]; echo $?)" \
 	"web2: nothing added through its symlinks"
 ok "$([ -e "$W2/usr/lib.moved/libx.so.1.0" ]; echo $?)" \
 	"web2: moved files are the VS's own, left alone"
+is "$(cat "$W2/usr/bin/suid")" "suid v2" "web2: updated beside a squatted temporary name"
+ok "$([ -d "$W2/usr/bin/.#vsdskel-update" ]; echo $?)" "web2: its directory left alone"
 
 # the drift report
 drift=$(printf '%s' "$json" | python3 -c 'import json,sys
@@ -113,7 +116,7 @@ is "$(printf '%s' "$drift" | tr '\n' ';')" \
 	"web1 True etc/app.conf,usr/bin/tool;web2 True usr/bin/tool,usr/lib,var/lib/x" \
 	"drift report per VS (--json)"
 ok "$([ ! -e "$ROOT/skel.old" ] && [ ! -e "$ROOT/state/skel/pending" ] &&
-	[ -z "$(find "$W1" "$W2" -name '.#vsdskel-update')" ]; echo $?)" \
+	[ -z "$(find "$W1" "$W2" -name '.#vsdskel-update*' ! -type d)" ]; echo $?)" \
 	"no temporaries left"
 run_ok "new skeleton passes check" vsdskel check
 
