@@ -23,7 +23,7 @@
 #include "banned.h"
 
 #define CLONE_MAXDEPTH	256
-#define CLONE_MAXWORKERS	4
+#define CLONE_MAXWORKERS	8
 
 enum kind { K_LINK, K_COPY, K_EMPTY, K_SYMLINK, K_SKIP };
 

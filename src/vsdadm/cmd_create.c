@@ -104,7 +104,7 @@ cmd_create(struct vsdadm *a, int argc, char **argv)
 		case 'j': {
 			long long j;
 
-			if (vsdadm_number("jobs", optarg, 1, 4, &j) < 0)
+			if (vsdadm_number("jobs", optarg, 1, 8, &j) < 0)
 				return EX_USAGE;
 			q.workers = (int)j;
 			break;
