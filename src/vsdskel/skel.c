@@ -223,9 +223,9 @@ skel_build_tree(struct skel_state *s, const struct skel_opts *o,
 			bytes += m->e[i].size;
 	}
 	if (!o->quiet && !o->json) {
-		log_info("built skeleton: %zu entries (%zu files, %.1f MiB)%s "
+		log_info("built skeleton: %zu entries (%zu files, %.1f MiB) "
 		    "in %.1f s", m->n, nfiles, bytes / 1048576.0,
-		    p.packages ? "" : "", now_seconds() - t0);
+		    now_seconds() - t0);
 		if (p.packages)
 			log_info("%zu dpkg packages with dependencies",
 			    p.packages);
