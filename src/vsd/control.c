@@ -1,6 +1,7 @@
-/* control.c - vsd's event loop: the control sockets (unix, TCP, one per
- * VS), the clients with their bounded buffers, authentication, dispatch of
- * parsed commands, and the worker processes that run the slow ones.
+/* control.c - vsd's front: the control sockets (unix, TCP, one per VS),
+ * the clients with their bounded buffers, authentication, dispatch of
+ * parsed commands to the privileged executor (priv.c).  It binds its
+ * sockets as root, then runs unprivileged (VSD_FRONT_ID: uid_base - 1).
  *
  * One thread, epoll, level-triggered, non-blocking sockets.  A client is
  * served one command at a time; while its command runs in a worker, or
@@ -10,7 +11,6 @@
  * block limit and OUT_HIGH.
  */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -48,7 +49,7 @@
 #define FAIL_LOCK	10		/* failures in the window lock it */
 #define SYNC_EVERY	2		/* s between VS socket / IP rescans */
 
-enum ev_type { EV_LISTEN, EV_CLIENT, EV_WORKER, EV_SIGNAL };
+enum ev_type { EV_LISTEN, EV_CLIENT, EV_WORKER, EV_SIGNAL, EV_EXEC };
 enum lkind { L_UNIX, L_TCP, L_VS };
 
 struct listener {
@@ -91,9 +92,12 @@ struct client {
 	struct client *prev, *next;
 };
 
+/* A request at the executor: its answer arrives on fd (a pipe). */
 struct worker {
 	enum ev_type type;
-	pid_t pid;
+	uint32_t id;
+	int xop;			/* enum vsd_xop, 0 for a command */
+	int inline_cmd;			/* read-only: no VS serialisation */
 	int fd;
 	int exited, status;
 	char vs[VS_NAME_MAX + 1];	/* "" = no VS */
@@ -128,12 +132,20 @@ static struct {
 	uint64_t last_tick;		/* timeouts() last ran (ms) */
 	int any_held;			/* a client's answer is held back */
 	int stopping;
-	char (*vs_ips)[16];
-	size_t n_vs_ips;
+	int chan;			/* to the executor */
+	uint32_t next_id;
+	int sync_pending, sync_again;
+	struct vsent {
+		char name[VS_NAME_MAX + 1];
+		long long uid_base, uid_count;
+		char ip[16];
+	} *vs;				/* from the executor's SYNC */
+	size_t n_vs;
 	struct failrec fails[64];
 } S;
 
-static struct { enum ev_type type; } sig_ev = { EV_SIGNAL };
+static struct { enum ev_type type; } sig_ev = { EV_SIGNAL },
+    exec_ev = { EV_EXEC };
 
 static uint64_t
 now_ms(void)
@@ -340,70 +352,62 @@ load_secret(void)
 		S.have_secret = 1;
 }
 
-/* Directories under run/vs/ of VSs without a record: a VS deleted while
- * vsd was down (or by vsdadm --local). */
+static int submit(struct client *cl, int cmd, int xop, const char *vs,
+    const char *caller_vs, int argc, char **argv, const struct vs_buf *data,
+    struct worker **wp);
+
+/* Ask the executor for the VS records (it also makes run/vs/NAME/ ours);
+ * apply_sync() follows when they come. */
 static void
-remove_stale_dirs(const struct vs_rec *recs, size_t n)
+request_sync(void)
 {
-	char *runvs = vs_conf_dir(S.conf, "run/vs");
-	struct dirent *de;
-	DIR *d = opendir(runvs);
-	size_t i;
-
-	while (d && (de = readdir(d))) {
-		if (!vs_valid_name(de->d_name))
-			continue;
-		for (i = 0; i < n; i++)
-			if (strcmp(recs[i].name, de->d_name) == 0)
-				break;
-		if (i == n) {
-			int dfd = openat(dirfd(d), de->d_name, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-			if (dfd >= 0) {
-				unlinkat(dfd, "vsd.sock", 0);
-				close(dfd);
-			}
-			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-		}
+	S.last_sync = now_s();
+	if (S.sync_pending) {
+		S.sync_again = 1;
+		return;
 	}
-	if (d)
-		closedir(d);
-	free(runvs);
+	if (submit(NULL, -1, VSD_XOP_SYNC, "", "", 0, NULL, NULL, NULL) == 0)
+		S.sync_pending = 1;
 }
 
 /*
  * Keep one socket per VS at state_root/run/vs/NAME/vsd.sock, for every VS
  * that has a record: the runtime bind-mounts the directory into the VS
  * (at /run/vsd, with /run/vsd.sock a link to it), so a socket re-created
- * by a restarted vsd is seen by running VSs too.  Also refreshes the list
- * of VS addresses that TCP refuses.
+ * by a restarted vsd is seen by running VSs too.  The table also says
+ * which uids may use each socket and which addresses TCP refuses.
  */
 static void
-sync_vs(void)
+apply_sync(const struct vs_buf *text)
 {
-	struct vs_err err = VS_ERR_INIT;
-	struct vs_rec *recs = NULL;
 	struct listener **lp, *l;
-	size_t n = 0, i;
+	size_t i = 0, n = 0, alloc = 0;
+	struct vsent *v = NULL;
 
-	S.last_sync = now_s();
-	if (vs_rec_list(S.conf, &recs, &n, &err) < 0) {
-		log_warnx("cannot list servers: %s", err.msg);
-		return;
+	while (i < text->len) {
+		const char *line = text->buf + i;
+		const char *nl = memchr(line, '\n', text->len - i);
+		struct vsent e;
+
+		i = nl ? (size_t)(nl - text->buf) + 1 : text->len;
+		memset(&e, 0, sizeof(e));
+		if (sscanf(line, "%32s %lld %lld %15s", e.name, &e.uid_base,
+		    &e.uid_count, e.ip) != 4 || !vs_valid_name(e.name))
+			continue;
+		xgrow(&v, sizeof(*v), n + 1, &alloc);
+		v[n++] = e;
 	}
+	free(S.vs);
+	S.vs = v;
+	S.n_vs = n;
 	for (l = S.listeners; l; l = l->next)
 		l->seen = 0;
-	free(S.vs_ips);
-	S.vs_ips = n ? xcalloc(n, sizeof(*S.vs_ips)) : NULL;
-	S.n_vs_ips = n;
 	for (i = 0; i < n; i++) {
-		char *dir, *path;
+		char *path;
 		int fd;
 
-		memcpy(S.vs_ips[i], recs[i].ip, sizeof(S.vs_ips[i]));
 		for (l = S.listeners; l; l = l->next)
-			if (l->kind == L_VS && strcmp(l->vs, recs[i].name) == 0)
+			if (l->kind == L_VS && strcmp(l->vs, v[i].name) == 0)
 				break;
 		if (l) {
 			l->seen = 1;
@@ -411,37 +415,36 @@ sync_vs(void)
 		}
 		if (S.stopping)
 			continue;
-		dir = xasprintf("%s/run/vs/%s", S.conf->state_root,
-		    recs[i].name);
-		path = xasprintf("%s/vsd.sock", dir);
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warn("cannot create '%s'", dir);
-		else if ((fd = unix_listen(path, 0666)) < 0)
+		path = xasprintf("%s/run/vs/%s/vsd.sock", S.conf->state_root,
+		    v[i].name);
+		if ((fd = unix_listen(path, 0666)) < 0)
 			log_warn("cannot listen on '%s'", path);
 		else {
-			l = add_listener(L_VS, fd, recs[i].name, path);
+			l = add_listener(L_VS, fd, v[i].name, path);
 			l->seen = 1;
 			log_debug("%s: listening for VS %s on %s", __func__,
-			    recs[i].name, path);
+			    v[i].name, path);
 		}
-		free(dir);
 		free(path);
 	}
-	if (!S.stopping)
-		remove_stale_dirs(recs, n);
 	for (lp = &S.listeners; (l = *lp);) {
 		if (l->kind == L_VS && !l->seen) {
-			char *dir = xasprintf("%s/run/vs/%s",
-			    S.conf->state_root, l->vs);
-
 			*lp = l->next;
-			close_listener(l);
-			rmdir(dir);
-			free(dir);
+			close_listener(l);	/* the executor removes the dir */
 		} else
 			lp = &l->next;
 	}
-	free(recs);
+}
+
+static const struct vsent *
+find_vs(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < S.n_vs; i++)
+		if (strcmp(S.vs[i].name, name) == 0)
+			return &S.vs[i];
+	return NULL;
 }
 
 /* ---- clients ---------------------------------------------------------- */
@@ -709,13 +712,102 @@ do_help(struct client *cl)
 	vs_buf_release(&b);
 }
 
+/*
+ * Hand one request to the executor: the fixed-size struct, the write end
+ * of a fresh pipe for the answer, and a memfd with the data block.  The
+ * worker record waits for the executor's done message.
+ */
+static int
+submit(struct client *cl, int cmd, int xop, const char *vs,
+    const char *caller_vs, int argc, char **argv, const struct vs_buf *data,
+    struct worker **wp)
+{
+	static struct vsd_xreq x;	/* 32 KiB */
+	union {
+		char buf[CMSG_SPACE(2 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &x, sizeof(x) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = u.buf };
+	struct cmsghdr *cm;
+	struct worker *w;
+	int p[2], fds[2], nfd = 1, mfd = -1, i, e;
+
+	if (argc > VSD_X_ARGS) {
+		errno = E2BIG;
+		return -1;
+	}
+	memset(&x, 0, sizeof(x));
+	x.magic = VSD_X_MAGIC;
+	x.id = ++S.next_id;
+	x.cmd = xop ? xop : cmd;
+	x.role = cl ? (uint32_t)cl->who.role : VSD_ADMIN;
+	x.uid = cl ? cl->who.uid : 0;
+	snprintf(x.vs, sizeof(x.vs), "%s", vs);
+	snprintf(x.caller_vs, sizeof(x.caller_vs), "%s", caller_vs);
+	x.argc = (uint32_t)argc;
+	for (i = 0; i < argc; i++)
+		snprintf(x.argv[i], VSD_X_ARGLEN, "%s", argv[i]);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	fds[0] = p[1];
+	if (data) {
+		mfd = memfd_create("vsd-data", MFD_CLOEXEC);
+		if (mfd < 0 || write(mfd, data->buf, data->len) !=
+		    (ssize_t)data->len) {
+			e = errno;
+			goto fail;
+		}
+		x.has_data = 1;
+		fds[nfd++] = mfd;
+	}
+	m.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
+	while (sendmsg(S.chan, &m, MSG_NOSIGNAL) < 0) {
+		if (errno == EINTR)
+			continue;
+		e = errno;
+		goto fail;
+	}
+	close(p[1]);
+	if (mfd >= 0)
+		close(mfd);
+	w = xcalloc(1, sizeof(*w));
+	w->type = EV_WORKER;
+	w->id = x.id;
+	w->xop = xop;
+	w->fd = p[0];
+	w->cl = cl;
+	if (cl)
+		cl->job = w;
+	snprintf(w->what, sizeof(w->what), "%s", xop ? "internal" : "?");
+	w->next = S.workers;
+	S.workers = w;
+	ep_add(w->fd, w, EPOLLIN);
+	if (wp)
+		*wp = w;
+	return 0;
+fail:
+	close(p[0]);
+	close(p[1]);
+	if (mfd >= 0)
+		close(mfd);
+	errno = e;
+	return -1;
+}
+
 /* Run the parsed command p.cmd; may leave it pending (busy VS). */
 static void
 dispatch(struct client *cl)
 {
 	struct vs_proto_cmd *c = &cl->p.cmd;
 	const struct vsd_cmd *cmd;
-	struct vsd_req r;
 	const char *vs = NULL;
 	int first = 1;
 
@@ -796,42 +888,35 @@ dispatch(struct client *cl)
 		    "block", cmd->name);
 		return;
 	}
-	r.conf = S.conf;
-	r.who = &cl->who;
-	r.vs = vs;
-	r.argc = c->argc - first;
-	r.argv = c->argv + first;
-	r.data = c->has_data ? &c->data : NULL;
-	r.out = &cl->out;
-	if (cmd->mode == VSD_INLINE) {
-		cmd->fn(&r);
-		return;
-	}
-	if (vs && vs_busy(vs)) {
-		cl->pending = cl->waiting = 1;	/* retried when it is free */
-		return;
-	}
 	{
-		struct worker *w = xcalloc(1, sizeof(*w));
-		struct vs_buf tmp = VS_BUF_INIT;
+		const struct vsd_cmd *t;
+		size_t n;
+		struct worker *w;
+		int i;
 
-		r.out = &tmp;
-		w->type = EV_WORKER;
-		if (vsd_worker_start(&r, cmd, &w->pid, &w->fd) < 0) {
-			log_warn("cannot start a worker for %s", cmd->name);
-			vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "cannot start "
-			    "a worker: %s", strerror(errno));
-			free(w);
+		for (i = first; i < c->argc; i++)
+			if (strlen(c->argv[i]) >= VSD_X_ARGLEN) {
+				vs_proto_err(&cl->out, VS_PROTO_E_TOOBIG,
+				    "operand %d longer than %d bytes",
+				    i - first + 1, VSD_X_ARGLEN - 1);
+				return;
+			}
+		if (cmd->mode != VSD_INLINE && vs && vs_busy(vs)) {
+			cl->pending = cl->waiting = 1;	/* retried when free */
 			return;
 		}
-		vs_buf_release(&tmp);
-		snprintf(w->vs, sizeof(w->vs), "%s", vs ? vs : "");
+		t = vsd_cmd_table(&n);
+		if (submit(cl, (int)(cmd - t), 0, vs ? vs : "", cl->who.vs,
+		    c->argc - first, c->argv + first,
+		    c->has_data ? &c->data : NULL, &w) < 0) {
+			vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "cannot reach "
+			    "the executor: %s", strerror(errno));
+			return;
+		}
+		w->inline_cmd = cmd->mode == VSD_INLINE;
+		snprintf(w->vs, sizeof(w->vs), "%s", vs && !w->inline_cmd ?
+		    vs : "");
 		snprintf(w->what, sizeof(w->what), "%s", cmd->name);
-		w->cl = cl;
-		cl->job = w;
-		w->next = S.workers;
-		S.workers = w;
-		ep_add(w->fd, w, EPOLLIN);
 	}
 }
 
@@ -959,8 +1044,8 @@ identify(struct client *cl, struct listener *l)
 			    &((struct sockaddr_in *)&cl->addr)->sin_addr, a,
 			    sizeof(a));
 		/* a VS never reaches the host's port 1725 */
-		for (i = 0; i < S.n_vs_ips; i++)
-			if (a[0] && strcmp(S.vs_ips[i], a) == 0) {
+		for (i = 0; i < S.n_vs; i++)
+			if (a[0] && strcmp(S.vs[i].ip, a) == 0) {
 				log_warnx("%s: refused: a virtual server's "
 				    "address", cl->who.peer);
 				vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN,
@@ -986,26 +1071,25 @@ identify(struct client *cl, struct listener *l)
 	}
 	/* a VS's own socket: map the host uid through the VS's range */
 	{
-		struct vs_err err = VS_ERR_INIT;
-		struct vs_rec rec;
+		const struct vsent *rec = find_vs(l->vs);
 
 		snprintf(cl->who.vs, sizeof(cl->who.vs), "%s", l->vs);
 		snprintf(cl->who.peer, sizeof(cl->who.peer), "VS %s host uid "
 		    "%u", l->vs, (unsigned)uc.uid);
-		if (vs_rec_load(S.conf, l->vs, &rec, &err) < 0) {
+		if (!rec) {
 			vs_proto_err(&cl->out, VS_PROTO_E_NOTFOUND, "no such "
 			    "server");
 			return -1;
 		}
-		if ((long long)uc.uid < rec.uid_base ||
-		    (long long)uc.uid >= rec.uid_base + rec.uid_count) {
+		if ((long long)uc.uid < rec->uid_base ||
+		    (long long)uc.uid >= rec->uid_base + rec->uid_count) {
 			log_warnx("%s: refused: uid outside the VS's range",
 			    cl->who.peer);
 			vs_proto_err(&cl->out, VS_PROTO_E_FORBIDDEN, "caller "
 			    "is not a user of VS %s", l->vs);
 			return -1;
 		}
-		cl->who.uid = (uid_t)(uc.uid - rec.uid_base);
+		cl->who.uid = (uid_t)(uc.uid - rec->uid_base);
 		cl->who.role = cl->who.uid == 0 ? VSD_VSADMIN : VSD_VSUSER;
 		snprintf(cl->who.peer, sizeof(cl->who.peer), "VS %s uid %u",
 		    l->vs, (unsigned)cl->who.uid);
@@ -1112,6 +1196,23 @@ worker_read(struct worker *w)
 }
 
 static void wake_waiters(void);
+static void reload_answer(const struct vs_buf *out);
+
+/* The executor answered one of our own requests. */
+static void
+internal_done(struct worker *w)
+{
+	if (w->xop == VSD_XOP_SYNC) {
+		S.sync_pending = 0;
+		apply_sync(&w->out);
+		if (S.sync_again) {
+			S.sync_again = 0;
+			request_sync();
+		}
+	} else
+		reload_answer(&w->out);
+	explicit_bzero(w->out.buf, w->out.len);
+}
 
 static void
 worker_done(struct worker *w)
@@ -1126,6 +1227,10 @@ worker_done(struct worker *w)
 	for (wp = &S.workers; *wp != w; wp = &(*wp)->next)
 		;
 	*wp = w->next;
+	if (w->xop) {
+		internal_done(w);
+		goto out;
+	}
 	ok = w->out.len > 0 && w->out.buf[w->out.len - 1] == '\n';
 	if (!ok) {
 		vs_buf_reset(&w->out);
@@ -1137,21 +1242,24 @@ worker_done(struct worker *w)
 			vs_proto_err(&w->out, VS_PROTO_E_INTERNAL, "%s: the "
 			    "worker exited without an answer", w->what);
 	}
-	log_info("%s: %s%s%s: %.*s", cl ? cl->who.peer : "(gone)", w->what,
-	    w->vs[0] ? " " : "", w->vs,
-	    (int)(strchr(w->out.buf, '\n') - w->out.buf), w->out.buf);
+	if (!w->inline_cmd || log_getverbose())
+		log_info("%s: %s%s%s: %.*s", cl ? cl->who.peer : "(gone)",
+		    w->what, w->vs[0] ? " " : "", w->vs,
+		    (int)(strchr(w->out.buf, '\n') - w->out.buf), w->out.buf);
 	if (cl) {
 		vs_buf_add(&cl->out, w->out.buf, w->out.len);
-		cl->job = NULL;
 		cl->active = now_s();
 	}
+out:
+	if (cl)
+		cl->job = NULL;
 	vs_buf_release(&w->out);
-	w->type = EV_WORKER;
 	w->next = S.dead_workers;	/* may still be named in this batch */
 	S.dead_workers = w;
 	w->fd = -1;
 	/* a create or delete changes the set of VS sockets */
-	sync_vs();
+	if (!w->xop && !w->inline_cmd)
+		request_sync();
 	if (cl)
 		client_process(cl);
 	wake_waiters();
@@ -1169,22 +1277,29 @@ wake_waiters(void)
 	}
 }
 
+/* Done messages from the executor. */
 static void
-reap(void)
+exec_read(void)
 {
+	struct vsd_xdone d;
 	struct worker *w;
-	int st;
-	pid_t pid;
+	ssize_t n;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+	while ((n = recv(S.chan, &d, sizeof(d), MSG_DONTWAIT)) == sizeof(d)) {
+		if (d.magic != VSD_X_MAGIC)
+			continue;
 		for (w = S.workers; w; w = w->next)
-			if (w->pid == pid)
+			if (w->id == d.id)
 				break;
 		if (!w)
 			continue;
 		w->exited = 1;
-		w->status = st;
+		w->status = d.status;
 		worker_done(w);
+	}
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* the executor is gone: nothing can be done any more */
+		fatalx("the executor went away");
 	}
 }
 
@@ -1218,12 +1333,46 @@ reload(void)
 	vs_conf_release(S.conf);
 	*S.conf = *nc;
 	free(nc);
-	load_secret();
 	if (open_tcp_listeners() < 0)
 		log_warnx("reload: some TCP listeners could not be opened");
-	sync_vs();
+	/* the executor re-reads it too and hands us the (root-only) secret */
+	if (submit(NULL, -1, VSD_XOP_RELOAD, "", "", 0, NULL, NULL,
+	    NULL) < 0)
+		log_warn("reload: cannot reach the executor");
+	request_sync();
 	log_info("configuration reloaded from '%s'", S.conf->path ?
 	    S.conf->path : "(built-in defaults)");
+}
+
+/* "+OK HEX" (the secret) or "-ERR code why". */
+static void
+reload_answer(const struct vs_buf *out)
+{
+	const char *nl;
+	size_t len;
+
+	vs_auth_secret_clear(&S.secret);
+	S.have_secret = 0;
+	if (strncmp(out->buf, "+OK ", 4) != 0 ||
+	    !(nl = strchr(out->buf, '\n'))) {
+		if (S.conf->n_listen)
+			log_warnx("%.*s; TCP clients cannot authenticate",
+			    (int)(strcspn(out->buf, "\n")), out->buf);
+		return;
+	}
+	len = (size_t)(nl - (out->buf + 4)) / 2;
+	if (len < VS_AUTH_SECRET_MIN || len > VS_AUTH_SECRET_MAX)
+		return;
+	{
+		char *hex = xstrndup(out->buf + 4, 2 * len);
+
+		if (vs_auth_unhex(hex, S.secret.key, len) == 0) {
+			S.secret.len = len;
+			S.have_secret = 1;
+		}
+		explicit_bzero(hex, 2 * len);
+		free(hex);
+	}
 }
 
 static void
@@ -1242,9 +1391,6 @@ handle_signal(void)
 				log_info("signal %d: stopping after running "
 				    "operations", (int)si.ssi_signo);
 			S.stopping = 1;
-			break;
-		case SIGCHLD:
-			reap();
 			break;
 		}
 	}
@@ -1304,13 +1450,15 @@ stop_listening(void)
 
 int
 vsd_control_run(struct vs_conf *conf, const char *conf_path,
-    int explicit_conf, int readyfd)
+    int explicit_conf, int chan, int readyfd)
 {
-	char *runvs, *sock;
+	struct vs_err err = VS_ERR_INIT;
+	char *sock;
 	sigset_t ss;
 	int fd;
 
 	S.conf = conf;
+	S.chan = chan;
 	S.conf_path = conf_path;
 	S.explicit_conf = explicit_conf;
 	if (gethostname(S.hostname, sizeof(S.hostname) - 1) < 0)
@@ -1327,11 +1475,8 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 	if (S.sigfd < 0 || S.epfd < 0)
 		fatal("signalfd/epoll");
 	ep_add(S.sigfd, &sig_ev, EPOLLIN);
+	ep_add(S.chan, &exec_ev, EPOLLIN);
 
-	runvs = vs_conf_dir(conf, "run/vs");
-	if (mkdir(runvs, 0755) < 0 && errno != EEXIST)
-		fatal("cannot create '%s'", runvs);
-	free(runvs);
 	/* any local user may connect (read-only commands); rights are
 	 * decided per command from SO_PEERCRED */
 	sock = vs_conf_dir(conf, "run/vsd.sock");
@@ -1343,7 +1488,11 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 	load_secret();
 	if (open_tcp_listeners() < 0)
 		fatalx("cannot open the TCP listeners");
-	sync_vs();
+	/* everything that needed root is done: the sockets are bound, the
+	 * secret read; the rest is the executor's */
+	if (vsd_drop_privileges(VSD_FRONT_ID(conf), &err) < 0)
+		fatalx("%s", err.msg);
+	request_sync();
 	if (readyfd >= 0) {
 		if (write(readyfd, "1", 1) != 1)
 			log_warn("cannot tell the parent we are up");
@@ -1376,6 +1525,9 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 				if (((struct worker *)t)->fd >= 0)
 					worker_read((struct worker *)t);
 				break;
+			case EV_EXEC:
+				exec_read();
+				break;
 			case EV_CLIENT: {
 				struct client *cl = (struct client *)t;
 
@@ -1407,7 +1559,7 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 			timeouts();
 		}
 		if (now_s() - S.last_sync >= SYNC_EVERY && !S.stopping)
-			sync_vs();
+			request_sync();
 	}
 	stop_listening();
 	while (S.clients)

@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pwd.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "auth.h"
@@ -111,6 +115,47 @@ daemonize(int *readyfd)
 	return 0;
 }
 
+/*
+ * Two processes from here, as in OpenBSD's daemons: this one stays root
+ * and becomes the executor (priv.c); its child becomes the front
+ * (control.c), binds the sockets, then drops to VSD_FRONT_ID.  Each
+ * dies with the other.  The pid file names the executor.
+ */
+static int
+split(struct vs_conf *conf, const char *conf_path, int ready)
+{
+	const char *path = conf_path ? conf_path : vs_conf_default_path();
+	uid_t id = VSD_FRONT_ID(conf);
+	char *runvs = vs_conf_dir(conf, "run/vs");
+	int sp[2];
+	pid_t front;
+
+	if (getpwuid(id))
+		log_warnx("uid %u (uid_base - 1, the front's) belongs to '%s': "
+		    "better leave it to vsd", (unsigned)id, getpwuid(id)->pw_name);
+	/* the front makes the VS sockets in here; the executor the dirs */
+	if ((mkdir(runvs, 0755) < 0 && errno != EEXIST) ||
+	    chown(runvs, id, (gid_t)id) < 0)
+		fatal("cannot prepare '%s'", runvs);
+	free(runvs);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		fatal("socketpair");
+	if ((front = fork()) < 0)
+		fatal("fork");
+	if (front == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(1);
+		close(sp[0]);
+		return vsd_control_run(conf, path, conf_path != NULL, sp[1],
+		    ready) == 0 ? 0 : 1;
+	}
+	close(sp[1]);
+	if (ready >= 0)
+		close(ready);	/* the front says when it serves */
+	return vsd_exec_main(conf, path, conf_path != NULL, sp[0], front);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,6 +233,5 @@ main(int argc, char **argv)
 	if (report.len)
 		log_info("reconcile:\n%s", report.buf);
 	vs_buf_release(&report);
-	return vsd_control_run(conf, conf_path ? conf_path :
-	    vs_conf_default_path(), conf_path != NULL, ready) == 0 ? 0 : 1;
+	return split(conf, conf_path, ready);
 }

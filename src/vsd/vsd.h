@@ -5,6 +5,7 @@
 #ifndef VSD_H
 #define VSD_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -69,15 +70,63 @@ const struct vsd_cmd *vsd_cmd_find(const char *name);
 int vsd_cmd_is(const char *word);
 const struct vsd_cmd *vsd_cmd_table(size_t *n);
 
-/* priv.c: run r in a worker process; *pidp and *fdp (read end, answer
- * text until EOF) on success. */
-int vsd_worker_start(struct vsd_req *r, const struct vsd_cmd *c,
-    pid_t *pidp, int *fdp);
+/*
+ * The front (control.c, unprivileged) and the executor (priv.c, root)
+ * talk over a SOCK_SEQPACKET pair.  The front sends one fixed-size
+ * struct vsd_xreq per command, with SCM_RIGHTS: the write end of a pipe
+ * for the answer and, if the command has a data block, a sealed memfd
+ * holding it.  The executor re-checks every field, runs the command
+ * (inline or in a worker process), and once the answer is complete sends
+ * a struct vsd_xdone with the same id.
+ */
+/* The front runs as uid and gid uid_base - 1: just below the VSs'
+ * ranges, an id no account and no other daemon uses (vsd refuses VS
+ * ranges that overlap host accounts), so nothing else on the host can
+ * write where the front keeps the VS sockets.  Not "nobody", which many
+ * daemons share. */
+#define VSD_FRONT_ID(conf)	((uid_t)((conf)->uid_base - 1))
 
-/* control.c */
-/* Serve until SIGTERM; readyfd (or -1) gets one byte once listening. */
+#define VSD_X_MAGIC	0x78647376u	/* "vsdx" */
+#define VSD_X_ARGS	32		/* operands */
+#define VSD_X_ARGLEN	1024		/* bytes of one operand, NUL included */
+#define VSD_X_DATA_MAX	(1 << 20)
+
+enum vsd_xop {
+	VSD_XOP_SYNC = -1,	/* answer: "NAME UID_BASE UID_COUNT IP" lines;
+				 * also makes run/vs/NAME/ for the front */
+	VSD_XOP_SECRET = -2,	/* answer: "+OK HEX" secret or "-ERR ..." */
+	VSD_XOP_RELOAD = -3,	/* re-read vsd.conf, then as SECRET */
+};
+
+struct vsd_xreq {
+	uint32_t magic;
+	uint32_t id;
+	int32_t cmd;			/* index in the table, or enum vsd_xop */
+	uint32_t role;			/* one enum vsd_role bit */
+	uint32_t uid;			/* VS uid for VS roles */
+	uint32_t has_data;		/* a memfd follows the pipe */
+	char vs[VS_NAME_MAX + 1];	/* target, "" if none */
+	char caller_vs[VS_NAME_MAX + 1];	/* VS of a VS socket, or "" */
+	uint32_t argc;
+	char argv[VSD_X_ARGS][VSD_X_ARGLEN];
+};
+
+struct vsd_xdone {
+	uint32_t magic;
+	uint32_t id;
+	int32_t status;			/* wait status of a worker, 0 inline */
+};
+
+/* priv.c: the executor's loop (returns the daemon's exit code), and
+ * dropping the front's privileges. */
+int vsd_exec_main(struct vs_conf *conf, const char *conf_path,
+    int explicit_conf, int chan, pid_t front);
+int vsd_drop_privileges(uid_t uid, struct vs_err *err);
+
+/* control.c: the front.  Serve until SIGTERM; readyfd (or -1) gets one
+ * byte once listening. */
 int vsd_control_run(struct vs_conf *conf, const char *conf_path,
-    int explicit_conf, int readyfd);
+    int explicit_conf, int chan, int readyfd);
 
 /* Helpers for handlers (cmd.c). */
 void vsd_err_answer(struct vsd_req *r, int code, const char *fmt, ...)

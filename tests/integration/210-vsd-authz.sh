@@ -21,6 +21,21 @@ U1=$(sed -n 's/^uid_base //p' "$ROOT/state/vs/web1")
 U2=$(sed -n 's/^uid_base //p' "$ROOT/state/vs/web2")
 STAFF=$(getent group staff | cut -d: -f3)
 
+# privilege separation: the front (child of the pid file's process) runs
+# as uid_base - 1 with no_new_privs; the executor stays root
+front=$(pgrep -P "$VSD_PID" -x vsd | head -1)
+[ -n "$front" ]; ok $? "a front process beside the executor"
+fid=$((200000 - 1))
+is "$(awk '/^Uid:/{print $2,$3,$4,$5}' /proc/$front/status)" "$fid $fid $fid $fid" "front runs as uid_base - 1 (real, effective, saved, fs)"
+is "$(awk '/^Groups:/{print $2}' /proc/$front/status)" "" "front has no supplementary groups"
+is "$(awk '/^NoNewPrivs:/{print $2}' /proc/$front/status)" 1 "front has no_new_privs"
+is "$(awk '/^CapEff:/{print $2}' /proc/$front/status)" 0000000000000000 "front has no capabilities"
+is "$(awk '/^Uid:/{print $3}' /proc/$VSD_PID/status)" 0 "executor is root"
+is "$(stat -c %u "$ROOT/run/vs/web1")" "$fid" "VS socket dirs belong to the front's id"
+ls "$ROOT/state/vs" >/dev/null 2>&1 && [ -r "$ROOT/state" ] &&
+	setpriv --reuid=$fid --regid=$fid --clear-groups ls "$ROOT/state/vs" >/dev/null 2>&1
+ok $((! $?)) "the front's id cannot read the state"
+
 # code ANSWER-LINE: "OK" or the -ERR number
 code() { case $1 in "+OK"*) echo OK;; "-ERR "*) echo "$1" | cut -d' ' -f2;; *) echo "none: $1";; esac; }
 # answer of one command (second line of the session) for a role

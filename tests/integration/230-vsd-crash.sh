@@ -80,6 +80,7 @@ fi
 
 out=$(session $'vs_create web1 10.204.0.3 web1.example.com 100 0\nEOF\n' | sed -n 2p)
 case $out in "+OK created web1"*) pass "create works again";; *) not_ok "create again: $out";; esac
+for i in $(seq 60); do [ -S "$ROOT/run/vs/web1/vsd.sock" ] && break; sleep 0.05; done
 [ -S "$ROOT/run/vs/web1/vsd.sock" ]; ok $? "the new VS got its socket"
 
 session $'vs_delete web1\nEOF\n' >/dev/null 2>&1 &
