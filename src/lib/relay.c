@@ -31,6 +31,7 @@
 #define PUMP_BUDGET	(1 << 20)	/* bytes per connection per round */
 #define PAUSE_MS	1000		/* accept pause after EMFILE */
 #define MAX_EVENTS	256
+#define POOL_MAX	16		/* upstream sockets made per excursion */
 
 /* ---- intrusive lists ------------------------------------------------- */
 
@@ -94,6 +95,10 @@ struct vs_relay_group {
 	struct vs_relay *r;
 	char name[64];
 	int refs, max, active, nsfd;
+	/* unconnected upstream sockets made ahead in the group's netns:
+	 * entering a namespace costs twice what the socket does */
+	int pool[POOL_MAX], npool, pool_family, pool_want;
+	struct list link;	/* r->groups */
 };
 
 struct vs_relay_listener {
@@ -131,6 +136,7 @@ struct vs_relay {
 	struct vs_relay_opts o;
 	struct vs_relay_stats st;
 	struct list listeners, ready, connecting, idle, pending, watches;
+	struct list groups;
 	struct list dead_conns, dead_listeners;
 	uint64_t now, paused_until;
 };
@@ -165,6 +171,7 @@ vs_relay_new(const struct vs_relay_opts *opts, struct vs_err *err)
 	}
 	r->o = *opts;
 	list_init(&r->listeners);
+	list_init(&r->groups);
 	list_init(&r->ready);
 	list_init(&r->connecting);
 	list_init(&r->idle);
@@ -201,6 +208,8 @@ vs_relay_group_new(struct vs_relay *r, const char *name, int max_conns,
 	g->refs = 1;
 	g->max = max_conns;
 	g->nsfd = nsfd;
+	g->pool_want = 1;
+	list_add_tail(&r->groups, &g->link);
 	return g;
 }
 
@@ -227,6 +236,9 @@ vs_relay_group_put(struct vs_relay_group *g)
 {
 	if (!g || --g->refs > 0)
 		return;
+	while (g->npool > 0)
+		close(g->pool[--g->npool]);
+	list_del(&g->link);
 	if (g->nsfd >= 0)
 		close(g->nsfd);
 	free(g);
@@ -465,6 +477,30 @@ conn_event(struct conn *c, int s, uint32_t e)
 	conn_pump(c);
 }
 
+/* An upstream socket in g's netns, from the pool when it has one.  Each
+ * refill makes twice as many as the last, up to POOL_MAX, so a VS with
+ * little traffic holds a spare or two and a busy one up to 15. */
+static int
+upstream_socket(struct vs_relay_group *g, int family, struct vs_err *err)
+{
+	int n;
+
+	if (g->npool > 0 && g->pool_family != family)
+		while (g->npool > 0)
+			close(g->pool[--g->npool]);
+	if (g->npool == 0) {
+		n = vs_nssock_many(g->nsfd, family, SOCK_STREAM | SOCK_NONBLOCK,
+		    0, g->pool, g->pool_want, err);
+		if (n < 0)
+			return -1;
+		g->npool = n;
+		g->pool_family = family;
+		if (g->pool_want < POOL_MAX)
+			g->pool_want *= 2;
+	}
+	return g->pool[--g->npool];
+}
+
 static int
 conn_start(struct vs_relay_listener *l, int fd,
     const struct sockaddr_storage *peer)
@@ -475,8 +511,7 @@ conn_start(struct vs_relay_listener *l, int fd,
 	struct conn *c;
 	int up, one = 1, i;
 
-	up = vs_nssock(l->g->nsfd, l->target.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK, 0, &err);
+	up = upstream_socket(l->g, l->target.ss_family, &err);
 	if (up < 0) {
 		int e = errno;
 
@@ -636,10 +671,21 @@ over_limit(const struct vs_relay *r, const struct vs_relay_group *g)
 static void
 accept_pause(struct vs_relay *r)
 {
+	struct list *p;
+
 	if (r->paused_until + PAUSE_MS < r->now)
 		log_warn("accepting paused for %d ms", PAUSE_MS);
 	r->paused_until = r->now + PAUSE_MS;
 	r->st.accept_pauses++;
+	/* spare upstream sockets are the first descriptors to give back */
+	for (p = r->groups.next; p != &r->groups; p = p->next) {
+		struct vs_relay_group *g = container_of(p,
+		    struct vs_relay_group, link);
+
+		while (g->npool > 0)
+			close(g->pool[--g->npool]);
+		g->pool_want = 1;
+	}
 }
 
 /* Accept up to ACCEPT_BATCH connections; keep l in the ready list

@@ -61,7 +61,8 @@ struct vs_relay_stats {
 struct vs_relay *vs_relay_new(const struct vs_relay_opts *opts,
     struct vs_err *err);
 /* Closes every listener, connection and watched fd's registration (the
- * watched fds themselves stay the caller's).  NULL is a no-op. */
+ * watched fds themselves stay the caller's).  Put the caller's group
+ * references first.  NULL is a no-op. */
 void vs_relay_free(struct vs_relay *r);
 void vs_relay_set_opts(struct vs_relay *r, const struct vs_relay_opts *opts);
 

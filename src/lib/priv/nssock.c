@@ -38,29 +38,44 @@ vs_nssock_init(struct vs_err *err)
 }
 
 int
-vs_nssock(int nsfd, int domain, int type, int proto, struct vs_err *err)
+vs_nssock_many(int nsfd, int domain, int type, int proto, int *fds, int n,
+    struct vs_err *err)
 {
-	int fd, saved;
+	int k = 0, saved = 0;
 
-	if (nsfd < 0) {
-		fd = socket(domain, type | SOCK_CLOEXEC, proto);
-		return fd < 0 ? vs_err_sys(err, "socket") : fd;
+	if (nsfd >= 0) {
+		if (vs_nssock_init(err) < 0)
+			return -1;
+		if (setns(nsfd, CLONE_NEWNET) < 0)
+			return vs_err_sys(err, "enter network namespace");
 	}
-	if (vs_nssock_init(err) < 0)
-		return -1;
-	if (setns(nsfd, CLONE_NEWNET) < 0)
-		return vs_err_sys(err, "enter network namespace");
-	fd = socket(domain, type | SOCK_CLOEXEC, proto);
-	saved = errno;
-	if (setns(self_ns, CLONE_NEWNET) < 0) {
+	for (k = 0; k < n; k++) {
+		fds[k] = socket(domain, type | SOCK_CLOEXEC, proto);
+		if (fds[k] < 0) {
+			saved = errno;
+			break;
+		}
+	}
+	if (nsfd >= 0 && setns(self_ns, CLONE_NEWNET) < 0) {
 		/* running on in a VS's namespace would be a security bug */
 		log_warn("cannot return to the host network namespace");
 		abort();
 	}
-	if (fd < 0) {
+	if (k == 0) {
 		errno = saved;
-		return vs_err_sys(err, "socket in network namespace");
+		return vs_err_sys(err, nsfd >= 0 ? "socket in network namespace"
+		    : "socket");
 	}
+	return k;
+}
+
+int
+vs_nssock(int nsfd, int domain, int type, int proto, struct vs_err *err)
+{
+	int fd;
+
+	if (vs_nssock_many(nsfd, domain, type, proto, &fd, 1, err) < 0)
+		return -1;
 	return fd;
 }
 

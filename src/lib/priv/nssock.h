@@ -29,6 +29,14 @@ int vs_nssock_init(struct vs_err *err);
 int vs_nssock(int nsfd, int domain, int type, int proto, struct vs_err *err);
 
 /*
+ * n sockets as vs_nssock() makes one, in a single excursion (a relay
+ * keeps a few ready: entering a namespace costs more than the socket).
+ * Returns how many were made (>= 1, fds[0..k)), or -1 if none.
+ */
+int vs_nssock_many(int nsfd, int domain, int type, int proto, int *fds,
+    int n, struct vs_err *err);
+
+/*
  * A TCP or UDP socket inside nsfd bound to ip:port (numeric IPv4 or
  * IPv6), SO_REUSEADDR, listening with backlog (TCP only; backlog < 0 =
  * don't listen).  type may carry SOCK_NONBLOCK; SOCK_CLOEXEC is added.
