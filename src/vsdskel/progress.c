@@ -35,6 +35,9 @@ draw(struct progress *pr, int final)
 	double rate = el > 0 ? pr->bytes / el : 0;
 	char done[32], total[32], r[32], eta[32] = "--:--";
 
+	if (pr->files > pr->files_total && pr->files_total)
+		pr->files_total = pr->files;	/* totals are estimates */
+
 	human(done, sizeof(done), (double)pr->bytes);
 	human(total, sizeof(total), (double)pr->bytes_total);
 	human(r, sizeof(r), rate);
@@ -45,7 +48,19 @@ draw(struct progress *pr, int final)
 	} else if (final || pr->bytes_total <= pr->bytes) {
 		snprintf(eta, sizeof(eta), "00:00");
 	}
-	if (pr->files_total)
+	if (pr->bytes_total == 0 && pr->files_total) {
+		/* counting entries only (relinking) */
+		double fr = el > 0 ? pr->files / el : 0;
+
+		if (fr > 0 && pr->files_total > pr->files) {
+			long s = (long)((pr->files_total - pr->files) / fr);
+
+			snprintf(eta, sizeof(eta), "%02ld:%02ld", s / 60,
+			    s % 60);
+		}
+		fprintf(stderr, "\r\033[K%s: %zu/%zu entries, %.0f/s, ETA %s",
+		    pr->what, pr->files, pr->files_total, fr, eta);
+	} else if (pr->files_total)
 		fprintf(stderr, "\r\033[K%s: %zu/%zu files, %s/%s, %s/s, "
 		    "ETA %s", pr->what, pr->files, pr->files_total, done,
 		    total, r, eta);

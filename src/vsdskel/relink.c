@@ -46,6 +46,7 @@ struct relink {
 	/* counts and the drift report of this VS */
 	size_t relinked, copied, removed, added, kept;
 	struct vs_buf keptlist;		/* JSON array items or text lines */
+	struct progress *pr;
 	struct vs_buf parent;
 };
 
@@ -275,6 +276,8 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	struct relink *r = ctx;
 	const struct vs_mentry *old, *new;
 
+	if (!w->post)
+		progress_add(r->pr, 1, 0);
 	if (w->mount)
 		return 0;		/* never into another filesystem */
 	if (!strncmp(w->name, RELINK_TMP, strlen(RELINK_TMP))) {
@@ -484,8 +487,8 @@ out:
 	return rc;
 }
 
-int
-skel_update(struct skel_state *s, const struct skel_opts *o,
+static int
+update_run(struct skel_state *s, const struct skel_opts *o, int *printed,
     struct vs_err *err)
 {
 	struct vs_manifest oldm = VS_MANIFEST_INIT, newm = VS_MANIFEST_INIT;
@@ -519,6 +522,7 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 		if (r < 0)
 			return -1;
 		if (r == 1) {
+			*printed = 1;
 			if (o->json)
 				printf("{\"ok\":true,\"changed\":false,"
 				    "\"servers\":[]}\n");
@@ -533,6 +537,7 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 		goto out;
 	{
 		struct relink rl = { 0 };
+		struct progress pr;
 		int oldfd, newfd;
 
 		oldfd = openat(s->rootfd, "skel.old", O_RDONLY | O_DIRECTORY |
@@ -549,6 +554,8 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 		if (oldfd < 0 && nrecs > 0)
 			log_warnx("no previous skeleton tree: linked files "
 			    "cannot be recognised, only copies and links");
+		progress_start(&pr, !o->quiet && !o->json, "relinking",
+		    nrecs * newm.n, 0);
 		for (i = 0; i < nrecs; i++) {
 			struct vs_err e = VS_ERR_INIT;
 
@@ -565,6 +572,7 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 			rl.newskel = newfd;
 			rl.rec = &recs[i];
 			rl.vsfd = -1;
+			rl.pr = &pr;
 			if (relink_vs(&rl, s->rootfd, &e) < 0) {
 				failed++;
 				report_vs(&rl, &json, e.msg);
@@ -574,6 +582,7 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 			vs_buf_release(&rl.keptlist);
 			vs_buf_release(&rl.parent);
 		}
+		progress_done(&pr);
 		if (oldfd >= 0)
 			close(oldfd);
 		close(newfd);
@@ -584,6 +593,7 @@ skel_update(struct skel_state *s, const struct skel_opts *o,
 	} else if (skel_pending_end(s, err) == 0) {
 		rc = 0;
 	}
+	*printed = 1;
 	if (o->json)
 		printf("{\"ok\":%s,\"changed\":true,\"servers\":[%s]}\n",
 		    rc == 0 ? "true" : "false", json.buf);
@@ -597,5 +607,21 @@ out:
 	vs_manifest_release(&newm);
 	vs_globs_release(&oldcopy);
 	vs_globs_release(&newcopy);
+	return rc;
+}
+
+int
+skel_update(struct skel_state *s, const struct skel_opts *o,
+    struct vs_err *err)
+{
+	int printed = 0, rc = update_run(s, o, &printed, err);
+
+	if (rc < 0 && o->json && !printed) {
+		struct vs_buf j = VS_BUF_INIT;
+
+		vs_buf_add_json_str(&j, err->msg);
+		printf("{\"ok\":false,\"error\":%s}\n", j.buf);
+		vs_buf_release(&j);
+	}
 	return rc;
 }
