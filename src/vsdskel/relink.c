@@ -289,6 +289,10 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	old = vs_manifest_find(r->oldm, w->path);
 	new = vs_manifest_find(r->newm, w->path);
 	if (S_ISDIR(w->st->st_mode)) {
+		/* no skeleton is that deep: below is the VS's alone, and
+		 * walking on would fail the walk (ELOOP) */
+		if (!w->post && w->depth >= VS_FSWALK_MAXDEPTH)
+			return VS_FSWALK_SKIP;
 		/* gone from the skeleton: remove it once empty */
 		if (w->post && old && old->type == 'd' && !new &&
 		    unlinkat(w->dirfd, w->name, AT_REMOVEDIR) == 0)

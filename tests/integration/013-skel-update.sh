@@ -44,6 +44,7 @@ ln -s "$T/canary" "$W2/var/lib/x"			# a directory -> host dir
 mv "$W2/usr/lib" "$W2/usr/lib.moved"
 ln -s "$T/canary" "$W2/usr/lib"				# another directory
 mkdir "$W2/usr/bin/.#vsdskel-update"			# squats update's temp name
+(cd "$W2/tmp" && for i in $(seq 1 300); do mkdir d && cd d || exit 1; done)	# too deep
 
 # a mount inside web1 (as a bind mount left by an admin): never entered
 mkdir -p "$T/mcanary"
