@@ -636,6 +636,12 @@ vs_run_start(const struct vs_conf *conf, const char *name, unsigned flags,
 	if (mid == 0) {
 		close(pfd[0]);
 		close(lock);
+		/* the monitor outlives its caller: it must keep none of the
+		 * caller's fds (a vstry trial lock, vsd's sockets), or those
+		 * stay held after the caller dies */
+		if (pfd[1] > 3)
+			close_range(3, (unsigned)pfd[1] - 1, 0);
+		close_range((unsigned)pfd[1] + 1, ~0U, 0);
 		if (fork() == 0)
 			monitor_main(conf, &rec, pfd[1]);
 		_exit(0);

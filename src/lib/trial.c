@@ -1280,6 +1280,21 @@ vs_trial_discard(const struct vs_conf *conf, const char *vs,
 	return vs_delete(conf, vs, err);
 }
 
+/* A trial killed while its record was being written leaves the
+ * temporary file of vs_rec_save() (state.c: ".NAME.tmp"): never renamed,
+ * so never a record; remove it. */
+static void
+drop_tmp_record(const struct vs_conf *conf, const char *name)
+{
+	_cleanup_free_ char *dir = vs_conf_dir(conf, "state/vs");
+	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+	_cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd >= 0)
+		unlinkat(dfd, tmp, 0);
+}
+
 int
 vs_trial_repair(const struct vs_conf *conf, const struct vs_journal_entry *e,
     struct vs_buf *report, struct vs_err *err)
@@ -1294,6 +1309,7 @@ vs_trial_repair(const struct vs_conf *conf, const struct vs_journal_entry *e,
 	    strlen(VS_TRIAL_PREFIX)) != 0)
 		return vs_err_set(err, EUCLEAN, "bad trial VS name '%s'",
 		    e->detail);
+	drop_tmp_record(conf, e->detail);
 	if (vs_rec_load(conf, e->detail, &rec, &e2) < 0) {
 		if (errno != ENOENT)
 			return vs_err_set(err, e2.errnum, "%s", e2.msg);
@@ -1502,7 +1518,7 @@ vs_trial_run(const struct vs_conf *conf, const struct vs_trial_opts *o,
 		if (t.rootfd >= 0)
 			close(t.rootfd);
 		t.rootfd = -1;
-		s = vs_report_step_begin(rep, "discard VS");
+		s = step_begin(&t, "discard VS");
 		if (vs_trial_discard(conf, t.vs, &e2) < 0) {
 			vs_report_step_end(rep, s, VS_ST_ERROR, "%s (the next "
 			    "reconcile removes it)", e2.msg);

@@ -72,6 +72,6 @@ ok $([ -n "$kept" ] && [ -d "$ROOT/vs/$kept" ]; echo $?) "--keep: VS $kept is ke
 vsboot --status "$kept" >/dev/null 2>&1; ok $? "--keep: it runs"
 is "$(ls -A "$ROOT/state/journal")" "" "--keep: no journal entry left"
 run_ok "--keep: stop it" vsboot --stop "$kept"
-run_ok "--keep: delete it" vsdadm delete "$kept"
+run_ok "--keep: delete it" vsdadm --local delete "$kept"
 is "$(trial_leftovers)" "" "nothing left at the end"
 done_testing

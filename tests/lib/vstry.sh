@@ -62,7 +62,7 @@ defer_trial_cleanup() {
 _trial_cleanup() {
 	local n
 	for n in $(_vs_names); do
-		case $n in try-*) vsboot --stop "$n"; vsdadm delete "$n";; esac
+		case $n in try-*) vsboot --stop "$n"; vsdadm --local delete "$n";; esac
 	done
-	vsdadm reconcile
+	vsdadm --local reconcile
 }
