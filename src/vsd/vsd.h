@@ -74,8 +74,8 @@ const struct vsd_cmd *vsd_cmd_table(size_t *n);
  * The front (control.c, unprivileged) and the executor (priv.c, root)
  * talk over a SOCK_SEQPACKET pair.  The front sends one fixed-size
  * struct vsd_xreq per command, with SCM_RIGHTS: the write end of a pipe
- * for the answer and, if the command has a data block, a sealed memfd
- * holding it.  The executor re-checks every field, runs the command
+ * for the answer and, if the command has a data block, a memfd holding
+ * it (the executor reads it once, bounded, then checks what it read).  The executor re-checks every field, runs the command
  * (inline or in a worker process), and once the answer is complete sends
  * a struct vsd_xdone with the same id.
  */

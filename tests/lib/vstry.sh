@@ -11,6 +11,10 @@
 #                                  cgroups, netns pins, mounts); empty = none
 #   defer_trial_cleanup            on exit, stop and delete any trial VS
 
+# vsdadm here acts on the state root without a daemon (vsdadm goes
+# through vsd otherwise).
+export VSDADM_LOCAL=1
+
 vstry_setup() {
 	need_root
 	need_cmd rpmbuild dpkg-deb python3 vstry vsdskel vsdadm
