@@ -133,20 +133,95 @@ pick_tmp(int vsdir, char *buf, size_t len, const char *path,
 	    path);
 }
 
+static int
+same_inode(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/*
+ * Move the prepared entry tmp to name.  Adding (expect NULL): only if name
+ * is still free.  Replacing: exchange the two, then make sure what came
+ * out is the entry we judged (expect); if the VS replaced it meanwhile,
+ * exchange back and keep the VS's.  Returns 1 when the VS's entry won.
+ */
+static int
+put_in_place(int vsdir, const char *tmp, const char *name,
+    const struct stat *expect, const char *path, struct vs_err *err)
+{
+	struct stat st;
+
+	if (expect == NULL) {
+		if (renameat2(vsdir, tmp, vsdir, name, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			(void)unlinkat(vsdir, tmp, 0);
+			return 1;
+		}
+	} else if (renameat2(vsdir, tmp, vsdir, name, RENAME_EXCHANGE) == 0) {
+		if (fstatat(vsdir, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !same_inode(&st, expect)) {
+			(void)renameat2(vsdir, tmp, vsdir, name,
+			    RENAME_EXCHANGE);
+			(void)unlinkat(vsdir, tmp, 0);
+			return 1;
+		}
+		(void)unlinkat(vsdir, tmp, 0);
+		return 0;
+	}
+	{
+		int saved = errno;
+
+		(void)unlinkat(vsdir, tmp, 0);
+		errno = saved;
+	}
+	if (errno == ENOENT)
+		return 1;	/* the VS removed it meanwhile: its choice */
+	return vs_err_sys(err, "cannot replace '%s'", path);
+}
+
+/* Remove name (judged as expect) from vsdir: renamed aside first, so an
+ * entry the VS put there meanwhile is put back, not lost. */
+static int
+remove_entry(int vsdir, const char *name, const struct stat *expect,
+    const char *path, struct vs_err *err)
+{
+	struct stat st;
+	char tmp[64];
+
+	if (pick_tmp(vsdir, tmp, sizeof(tmp), path, err) < 0)
+		return -1;
+	if (renameat2(vsdir, name, vsdir, tmp, RENAME_NOREPLACE) < 0)
+		return errno == ENOENT ? 1 : vs_err_sys(err, "cannot remove "
+		    "'%s'", path);
+	if (fstatat(vsdir, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !same_inode(&st, expect)) {
+		(void)renameat2(vsdir, tmp, vsdir, name, RENAME_NOREPLACE);
+		return 1;
+	}
+	if (unlinkat(vsdir, tmp, 0) < 0 && errno != ENOENT)
+		return vs_err_sys(err, "cannot remove '%s'", path);
+	return 0;
+}
+
 /* Put the new skeleton's entry e at name in vsdir: a hard link, a copy
- * owned by the VS, or a symlink; through a temporary name and a rename. */
+ * owned by the VS, or a symlink; through a temporary name and an atomic
+ * rename (put_in_place).  expect: the VS's entry being replaced, NULL
+ * when adding. */
 static int
 install(struct relink *r, int vsdir, const char *name,
-    const struct vs_mentry *e, int replace, struct vs_err *err)
+    const struct vs_mentry *e, const struct stat *expect, struct vs_err *err)
 {
 	_cleanup_close_ int sdir = -1, in = -1, out = -1;
 	const char *priv = vs_skel_private(e, r->newcopy);
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { e->mtime, 0 } };
 	char tmp[64];
+	int rc;
 
 	if (e->type == 'd') {
 		if (mkdirat(vsdir, name, 0700) < 0)
-			return vs_err_sys(err, "cannot create '%s'", e->path);
+			return errno == EEXIST ? 0 : vs_err_sys(err, "cannot "
+			    "create '%s'", e->path);
 		out = openat(vsdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 		if (out < 0 || fchown(out, shift(r->rec, e->uid),
@@ -199,14 +274,15 @@ install(struct relink *r, int vsdir, const char *name,
 	} else {
 		return 0;	/* devices and FIFOs come from the runtime */
 	}
-	if (renameat(vsdir, tmp, vsdir, name) < 0) {
-		int saved = errno;
-
-		(void)unlinkat(vsdir, tmp, 0);
-		errno = saved;
-		return vs_err_sys(err, "cannot replace '%s'", e->path);
+	rc = put_in_place(vsdir, tmp, name, expect, e->path, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (expect)
+			keep(r, e->path, "changed by the VS during the update");
+		return 0;
 	}
-	if (!replace)
+	if (!expect)
 		r->added++;
 	else if (e->type == 'f' && priv == NULL)
 		r->relinked++;
@@ -315,9 +391,12 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 		return 0;
 	}
 	if (new == NULL) {
-		if (unlinkat(w->dirfd, w->name, 0) < 0 && errno != ENOENT)
-			return vs_err_sys(err, "cannot remove '%s'", w->path);
-		r->removed++;
+		int rc = remove_entry(w->dirfd, w->name, w->st, w->path, err);
+
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			r->removed++;
 		return 0;
 	}
 	if (new->type == 'd')
@@ -326,7 +405,7 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	 * change: nothing to do */
 	if (vs_skel_private(old, r->oldcopy) && !vs_mentry_diff(old, new))
 		return 0;
-	return install(r, w->dirfd, w->name, new, 1, err);
+	return install(r, w->dirfd, w->name, new, w->st, err);
 }
 
 /* Entries new in the skeleton, where the VS still has their directory. */
@@ -356,7 +435,7 @@ add_new(struct relink *r, struct vs_err *err)
 			close(dir);
 			continue;	/* the VS has its own */
 		}
-		if (install(r, dir, base_of(e->path), e, 0, err) < 0) {
+		if (install(r, dir, base_of(e->path), e, NULL, err) < 0) {
 			close(dir);
 			return -1;
 		}
