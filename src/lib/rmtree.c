@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
@@ -11,6 +12,8 @@
 #include "rmtree.h"
 #include "xmem.h"
 #include "banned.h"
+
+#define RMTREE_PASSES	65536
 
 /* Open dirfd/name as a directory, refusing symlinks and mount points. */
 static int
@@ -25,17 +28,43 @@ open_dir(int dirfd, const char *name)
 	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
 }
 
+struct rm {
+	int topfd;		/* the tree's top directory, while it is read */
+	unsigned long moved;	/* subtrees moved up (for unique names) */
+	uint64_t removed;
+};
+
+/* A subtree at the depth limit moves up into the top directory, where a
+ * later pass removes it: however deep a hostile VS nests directories, the
+ * removal needs neither more fds nor more stack, and still finishes. */
 static int
-rm_dir(int pfd, const char *name, int depth, uint64_t *removed,
+move_up(struct rm *x, int dfd, const char *n, struct vs_err *err)
+{
+	char to[64];
+	int tries;
+
+	for (tries = 0; tries < 1000; tries++) {
+		snprintf(to, sizeof(to), ".rmtree-%lu", x->moved++);
+		if (renameat2(dfd, n, x->topfd, to, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	return vs_err_sys(err, "cannot move deep directory '%s' up", n);
+}
+
+static int rm_dir(struct rm *x, int pfd, const char *name, int depth,
+    struct vs_err *err);
+
+/* Remove everything in pfd/name (one pass). */
+static int
+rm_entries(struct rm *x, int pfd, const char *name, int depth,
     struct vs_err *err)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd, rc = 0, again = 0;
+	int fd, rc = 0;
 
-	if (depth > VS_RMTREE_MAXDEPTH)
-		return vs_err_set(err, ELOOP, "tree deeper than %d at '%s'",
-		    VS_RMTREE_MAXDEPTH, name);
 	fd = open_dir(pfd, name);
 	if (fd < 0) {
 		if (errno == EXDEV)
@@ -48,6 +77,8 @@ rm_dir(int pfd, const char *name, int depth, uint64_t *removed,
 		close(fd);
 		return vs_err_sys(err, "cannot read '%s'", name);
 	}
+	if (depth == 0)
+		x->topfd = fd;
 	for (;;) {
 		const char *n;
 		int isdir;
@@ -74,7 +105,7 @@ rm_dir(int pfd, const char *name, int depth, uint64_t *removed,
 			/* unlinkat never follows: a symlink goes, not its
 			 * target */
 			if (unlinkat(dirfd(d), n, 0) == 0) {
-				(*removed)++;
+				x->removed++;
 				continue;
 			}
 			if (errno == ENOENT)
@@ -85,34 +116,50 @@ rm_dir(int pfd, const char *name, int depth, uint64_t *removed,
 				break;
 			}
 		}
-		if (rm_dir(dirfd(d), n, depth + 1, removed, err) < 0) {
+		if (depth + 1 >= VS_RMTREE_MAXDEPTH)
+			rc = move_up(x, dirfd(d), n, err);
+		else if (rm_dir(x, dirfd(d), n, depth + 1, err) < 0)
 			rc = vs_err_prefix(err, "%s", name);
+		if (rc < 0)
 			break;
-		}
 	}
+	if (depth == 0)
+		x->topfd = -1;
 	/* close before rmdir: a directory removed while still open is
 	 * freed at close, which on ext4 costs ~5x more (measured) */
 	closedir(d);
-	/* as host root, modes of the VS's directories do not stop us */
-	if (rc == 0 && unlinkat(pfd, name, AT_REMOVEDIR) < 0) {
-		if (errno == ENOTEMPTY || errno == EEXIST)
-			again = 1;	/* something appeared: one more pass */
-		else if (errno != ENOENT)
-			rc = vs_err_sys(err, "cannot remove '%s'", name);
-	}
-	if (again && depth < VS_RMTREE_MAXDEPTH)
-		return rm_dir(pfd, name, depth + 1, removed, err);
-	if (rc == 0)
-		(*removed)++;
 	return rc;
+}
+
+static int
+rm_dir(struct rm *x, int pfd, const char *name, int depth,
+    struct vs_err *err)
+{
+	int pass;
+
+	/* more than one pass only when entries appeared meanwhile, e.g.
+	 * deep subtrees moved up into the top directory */
+	for (pass = 0; pass < RMTREE_PASSES; pass++) {
+		if (rm_entries(x, pfd, name, depth, err) < 0)
+			return -1;
+		/* as host root, modes of the VS's directories do not stop
+		 * us */
+		if (unlinkat(pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+			x->removed++;
+			return 0;
+		}
+		if (errno != ENOTEMPTY && errno != EEXIST)
+			return vs_err_sys(err, "cannot remove '%s'", name);
+	}
+	return vs_err_set(err, ENOTEMPTY, "'%s' keeps filling up", name);
 }
 
 int
 vs_rmtree(int dirfd, const char *name, uint64_t *removed, struct vs_err *err)
 {
-	uint64_t n = 0;
+	struct rm x = { -1, 0, 0 };
 	struct stat st;
-	int rc;
+	int rc = 0;
 
 	if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 ||
 	    strcmp(name, "..") == 0)
@@ -122,17 +169,14 @@ vs_rmtree(int dirfd, const char *name, uint64_t *removed, struct vs_err *err)
 			return 0;
 		return vs_err_sys(err, "cannot stat '%s'", name);
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-			return vs_err_sys(err, "cannot remove '%s'", name);
-		n = 1;
+	if (S_ISDIR(st.st_mode)) {
+		rc = rm_dir(&x, dirfd, name, 0, err);
+	} else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
+		rc = vs_err_sys(err, "cannot remove '%s'", name);
 	} else {
-		rc = rm_dir(dirfd, name, 0, &n, err);
-		if (removed)
-			*removed += n;
-		return rc;
+		x.removed = 1;
 	}
 	if (removed)
-		*removed += n;
-	return 0;
+		*removed += x.removed;
+	return rc;
 }

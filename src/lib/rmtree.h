@@ -4,8 +4,10 @@
  * it never follows a symlink (a symlink is unlinked, not entered), never
  * crosses a mount point (openat2 RESOLVE_NO_XDEV: a mount inside the
  * tree makes it fail with EXDEV, leaving the mount and its parents in
- * place).  Depth is bounded (ELOOP past VS_RMTREE_MAXDEPTH).  Removing
- * what does not exist succeeds.  Meant for host root, whom the modes of
+ * place).  However deep the tree, it needs at most VS_RMTREE_MAXDEPTH
+ * open directories: deeper subtrees are moved up into the top directory
+ * (as ".rmtree-N") and removed in a later pass, so a VS cannot make its
+ * own deletion fail by nesting.  Removing what does not exist succeeds.  Meant for host root, whom the modes of
  * a VS's directories do not stop.
  */
 #ifndef VS_RMTREE_H

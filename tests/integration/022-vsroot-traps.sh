@@ -50,6 +50,10 @@ run_ok "plant symlinks to the canaries" as_vs sh -c "
 	ln -s '$T/canary' '$V/tmp/up' &&
 	ln -s / '$V/var/rootlink' &&
 	mkdir -p '$V/root/deep/a/b/c' && ln -s ../../../../../../../.. '$V/root/deep/a/b/c/dots'"
+run_ok "plant 700 nested directories (deeper than the removal's fd budget)" as_vs sh -c "
+	cd '$V/root' && mkdir nest && cd nest && for i in \$(seq 699); do mkdir n && cd n || exit 1; done; echo bottom > f; ln -s '$T/canary/file' l"
+is "$(find "$V/root/nest" -type d | wc -l)" 700 "700 levels deep"
+run_ok "info copes with the depth" vsdadm info web1
 run_ok "plant a read-only directory tree" as_vs sh -c "mkdir -p '$V/root/ro/x' && echo y > '$V/root/ro/x/f' && chmod 500 '$V/root/ro/x' '$V/root/ro'"
 # a mount inside the VS tree: delete must not cross it
 mkdir -p "$V/mnt"
