@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -405,6 +406,16 @@ monitor_launch(const struct vs_conf *conf, const struct vs_rec *rec,
 	return pid;
 }
 
+/* We are a fork of whatever called vs_run_start (vsd, vsboot): look like
+ * what we are in ps and pgrep ("vsmonitor"), not like a second vsd.  The
+ * command line stays the caller's (rewriting it needs CAP_SYS_RESOURCE,
+ * which a host in a container may not grant). */
+static void
+set_title(void)
+{
+	prctl(PR_SET_NAME, "vsmonitor", 0, 0, 0);
+}
+
 static void __attribute__((noreturn))
 monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 {
@@ -417,7 +428,25 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 	pid_t init;
 	ssize_t n;
 
+	/* we were forked, not exec'd: drop every fd of our caller (vsd's
+	 * sockets and clients must not live on in us), keep the report pipe
+	 * as fd 3, stdio on /dev/null */
 	setsid();
+	set_title();
+	if (report != 3) {
+		if (dup2(report, 3) < 0)
+			_exit(1);
+		report = 3;
+	}
+	close_range(4, ~0U, 0);
+	nullfd = open("/dev/null", O_RDWR);
+	if (nullfd >= 0) {
+		dup2(nullfd, 0);
+		dup2(nullfd, 1);
+		dup2(nullfd, 2);
+		if (nullfd > 3)
+			close(nullfd);
+	}
 	memset(&rep, 0, sizeof(rep));
 	memset(&lg, 0, sizeof(lg));
 	rundir = open_run_dir(conf, &err);
@@ -449,13 +478,6 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 	rep.init = init;
 	(void)!write(report, &rep, sizeof(rep));
 	close(report);
-	/* from here on nobody reads our stderr */
-	nullfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nullfd >= 0) {
-		dup2(nullfd, 0);
-		dup2(nullfd, 1);
-		dup2(nullfd, 2);
-	}
 
 	pidfd = pidfd_open(init, 0);
 	for (;;) {
@@ -522,6 +544,7 @@ status_locked(const struct vs_conf *conf, int rundir, const char *name,
 	ssize_t n;
 
 	memset(st, 0, sizeof(*st));
+	memset(&r, 0, sizeof(r));
 	fd = open_init(rundir, name, &r);
 	if (fd >= 0) {
 		close(fd);

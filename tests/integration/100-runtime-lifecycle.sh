@@ -9,7 +9,10 @@
 rt_setup
 rt_vs web1 10.77.$(( $$ % 200 + 20 )).2
 
+# the caller holds an fd the monitor must not inherit
+exec 9>"$T/caller-fd"
 run_ok "start" vsboot --start web1
+exec 9>&-
 pid=$(rt_init_pid web1)
 ok $([ -n "$pid" ] && [ -d "/proc/$pid" ]; echo $?) "vsinit runs (host pid $pid)"
 cgs=$(rt_cgroups "$pid")
@@ -25,6 +28,9 @@ grep -q "vsinit: ready" "$ROOT/run/web1.log"
 ok $? "vsinit's output reaches the host's log"
 ok $([ -e "$ROOT/run/netns/web1" ]; echo $?) "netns pinned while running"
 
+mon=$(cut -d' ' -f3 "$ROOT/run/web1.pid")
+held=$(ls -l /proc/$mon/fd | grep -c "caller-fd")
+is "$held" 0 "the monitor keeps no fd of its caller (vsd's sockets)"
 run_ok "stop" vsboot --stop web1
 is "$(rt_leftovers web1 "$cgs" "$pidns")" "" "stop leaves nothing behind"
 is "$(vsboot --stop web1)" "web1: was not running" "second stop is a no-op"

@@ -15,7 +15,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "buf.h"
 #include "priv/cgroup.h"
 #include "priv/confine.h"
 #include "priv/enter.h"
@@ -166,12 +165,10 @@ setup_stdio(const struct vs_exec *x, struct vs_err *err)
 static char **
 default_env(const struct vs_user *u, int pty)
 {
-	struct vs_buf b = VS_BUF_INIT;
 	const char *term = pty ? getenv("TERM") : NULL;
 	char **env = xcalloc(8, sizeof(char *));
 	int n = 0;
 
-	(void)b;
 	env[n++] = xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:"
 	    "/usr/bin:/sbin:/bin:/run/vsd/bin");
 	env[n++] = xasprintf("HOME=%s", u->home);
