@@ -24,6 +24,7 @@ vsboot --status web1 | grep -q "^web1: running (vsinit pid $pid"
 ok $? "status says running with the pid"
 vsboot --status --json web1 | grep -q "\"running\": true, \"pid\": $pid"
 ok $? "status --json"
+for i in $(seq 50); do grep -q "vsinit: ready" "$ROOT/run/web1.log" && break; sleep 0.1; done
 grep -q "vsinit: ready" "$ROOT/run/web1.log"
 ok $? "vsinit's output reaches the host's log"
 ok $([ -e "$ROOT/run/netns/web1" ]; echo $?) "netns pinned while running"
