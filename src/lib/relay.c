@@ -392,14 +392,6 @@ conn_pump(struct conn *c)
 			return;
 		more |= rc;
 	}
-	/* Nothing read yet in a direction that ended: no pipe was needed,
-	 * but the EOF must still travel. */
-	for (d = 0; d < 2; d++) {
-		if (c->pipe[d][0] < 0 && c->eof[d] && !c->shut[!d]) {
-			shutdown(c->fd[!d], SHUT_WR);
-			c->shut[!d] = 1;
-		}
-	}
 	if (c->shut[0] && c->shut[1] && !c->inpipe[0] && !c->inpipe[1]) {
 		conn_close(c);
 		return;

@@ -145,7 +145,7 @@ make_target(const char *ip, int port, struct sockaddr_in *sa)
 
 /* Open the listener of s (if not open), or retarget it. */
 static void
-lsn_apply(struct vsent *v, struct lsn *s, int nsfd, int *changed)
+lsn_apply(struct vsent *v, struct lsn *s, int nsfd)
 {
 	struct vs_err err = VS_ERR_INIT;
 	struct sockaddr_in sa;
@@ -171,7 +171,6 @@ lsn_apply(struct vsent *v, struct lsn *s, int nsfd, int *changed)
 		    s->rule.port);
 		return;
 	}
-	*changed = 1;
 	log_info("%s: %s:%d -> %d%s", v->name, v->ip, s->rule.port,
 	    s->rule.target, s->rule.proxy == VS_PROXY_V1 ? " (PROXY v1)" :
 	    s->rule.proxy == VS_PROXY_V2 ? " (PROXY v2)" : "");
@@ -181,7 +180,7 @@ lsn_apply(struct vsent *v, struct lsn *s, int nsfd, int *changed)
 static void
 vsent_sync(struct vsent *v, const struct vsr_rules *rules, int nsfd)
 {
-	int i, j, changed = 0;
+	int i, j;
 
 	vs_relay_group_set_limit(v->g, rules->max_conns > 0 ?
 	    rules->max_conns : D.max_per_vs);
@@ -213,9 +212,8 @@ vsent_sync(struct vsent *v, const struct vsr_rules *rules, int nsfd)
 			log_info("%s: port %d now -> %d", v->name,
 			    rules->r[j].port, rules->r[j].target);
 		v->ls[i].rule = rules->r[j];
-		lsn_apply(v, &v->ls[i], nsfd, &changed);
+		lsn_apply(v, &v->ls[i], nsfd);
 	}
-	(void)changed;
 }
 
 static struct vsent *
