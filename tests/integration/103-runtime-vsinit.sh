@@ -31,7 +31,10 @@ ok $([ $rc -eq 1 ] && echo "$out" | grep -q "bad:1:.*sometimes" &&
 vsinit 2>/dev/null; is $? 1 "vsinit refuses to run as anything but PID 1"
 
 vsboot --start web1 >/dev/null || bail "start"
-sleep 1.5
+rt_wait_log "$L" "service flaky .*exited with status 3; restart in" || diag "flaky slow"
+for i in $(seq 50); do [ "$(grep -c flaky-run "$L")" -ge 2 ] && break; sleep 0.1; done
+rt_wait_log "$L" "oneshot-done"
+rt_wait_log "$L" "second-as-1"
 for s in first second oneshot flaky stubborn; do
 	grep -q "started service $s (pid" "$L"; ok $? "service $s started"
 done
@@ -46,7 +49,8 @@ ok $? "failure and back-off logged"
 
 p=$(grep -o "started service first (pid [0-9]*)" "$L" | tail -1 | grep -o "[0-9]*)" | tr -d ')')
 bevs web1 bash -c "kill $p"
-sleep 1.5
+rt_wait_log "$L" "service first \(pid $p\) killed by signal 15"
+for i in $(seq 30); do [ "$(grep -c "started service first" "$L")" -ge 2 ] && break; sleep 0.1; done
 grep -q "service first (pid $p) killed by signal 15; restart in" "$L"; ok $? "killed service noticed"
 is "$(grep -c "started service first" "$L")" 2 "always: restarted"
 

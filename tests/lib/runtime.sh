@@ -51,6 +51,17 @@ rt_tools() {
 	done
 }
 
+# rt_wait_log FILE PATTERN [SECONDS]: wait until FILE has a line matching
+# PATTERN (grep -E), at most SECONDS (default 10); status as grep's
+rt_wait_log() {
+	local i
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	grep -qE "$2" "$1" 2>/dev/null
+}
+
 rt_init_pid() {
 	[ -f "$ROOT/run/$1.pid" ] && cut -d' ' -f1 "$ROOT/run/$1.pid"
 }
