@@ -352,9 +352,9 @@ load_secret(void)
 		S.have_secret = 1;
 }
 
-static int submit(struct client *cl, int cmd, int xop, const char *vs,
-    const char *caller_vs, int argc, char **argv, const struct vs_buf *data,
-    struct worker **wp);
+static int submit(struct client *cl, int cmd, int xop, int use_pipe,
+    const char *vs, const char *caller_vs, int argc, char **argv,
+    const struct vs_buf *data, struct worker **wp);
 
 /* Ask the executor for the VS records (it also makes run/vs/NAME/ ours);
  * apply_sync() follows when they come. */
@@ -366,7 +366,8 @@ request_sync(void)
 		S.sync_again = 1;
 		return;
 	}
-	if (submit(NULL, -1, VSD_XOP_SYNC, "", "", 0, NULL, NULL, NULL) == 0)
+	if (submit(NULL, -1, VSD_XOP_SYNC, 0, "", "", 0, NULL, NULL,
+	    NULL) == 0)
 		S.sync_pending = 1;
 }
 
@@ -718,7 +719,7 @@ do_help(struct client *cl)
  * worker record waits for the executor's done message.
  */
 static int
-submit(struct client *cl, int cmd, int xop, const char *vs,
+submit(struct client *cl, int cmd, int xop, int use_pipe, const char *vs,
     const char *caller_vs, int argc, char **argv, const struct vs_buf *data,
     struct worker **wp)
 {
@@ -732,7 +733,7 @@ submit(struct client *cl, int cmd, int xop, const char *vs,
 	    .msg_control = u.buf };
 	struct cmsghdr *cm;
 	struct worker *w;
-	int p[2], fds[2], nfd = 1, mfd = -1, i, e;
+	int p[2] = { -1, -1 }, fds[2], nfd = 0, mfd = -1, i, e;
 
 	if (argc > VSD_X_ARGS) {
 		errno = E2BIG;
@@ -749,10 +750,13 @@ submit(struct client *cl, int cmd, int xop, const char *vs,
 	x.argc = (uint32_t)argc;
 	for (i = 0; i < argc; i++)
 		snprintf(x.argv[i], VSD_X_ARGLEN, "%s", argv[i]);
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -1;
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	fds[0] = p[1];
+	if (use_pipe) {
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return -1;
+		fcntl(p[0], F_SETFL, O_NONBLOCK);
+		x.has_pipe = 1;
+		fds[nfd++] = p[1];
+	}
 	if (data) {
 		mfd = memfd_create("vsd-data", MFD_CLOEXEC);
 		if (mfd < 0 || write(mfd, data->buf, data->len) !=
@@ -763,19 +767,23 @@ submit(struct client *cl, int cmd, int xop, const char *vs,
 		x.has_data = 1;
 		fds[nfd++] = mfd;
 	}
-	m.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
-	cm = CMSG_FIRSTHDR(&m);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
-	memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
+	if (nfd) {
+		m.msg_controllen = CMSG_SPACE((size_t)nfd * sizeof(int));
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN((size_t)nfd * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
+	} else
+		m.msg_control = NULL;
 	while (sendmsg(S.chan, &m, MSG_NOSIGNAL) < 0) {
 		if (errno == EINTR)
 			continue;
 		e = errno;
 		goto fail;
 	}
-	close(p[1]);
+	if (p[1] >= 0)
+		close(p[1]);
 	if (mfd >= 0)
 		close(mfd);
 	w = xcalloc(1, sizeof(*w));
@@ -789,13 +797,16 @@ submit(struct client *cl, int cmd, int xop, const char *vs,
 	snprintf(w->what, sizeof(w->what), "%s", xop ? "internal" : "?");
 	w->next = S.workers;
 	S.workers = w;
-	ep_add(w->fd, w, EPOLLIN);
+	if (w->fd >= 0)
+		ep_add(w->fd, w, EPOLLIN);
 	if (wp)
 		*wp = w;
 	return 0;
 fail:
-	close(p[0]);
-	close(p[1]);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
 	if (mfd >= 0)
 		close(mfd);
 	errno = e;
@@ -906,7 +917,8 @@ dispatch(struct client *cl)
 			return;
 		}
 		t = vsd_cmd_table(&n);
-		if (submit(cl, (int)(cmd - t), 0, vs ? vs : "", cl->who.vs,
+		if (submit(cl, (int)(cmd - t), 0, cmd->mode != VSD_INLINE,
+		    vs ? vs : "", cl->who.vs,
 		    c->argc - first, c->argv + first,
 		    c->has_data ? &c->data : NULL, &w) < 0) {
 			vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "cannot reach "
@@ -1221,9 +1233,11 @@ worker_done(struct worker *w)
 	struct client *cl = w->cl;
 	int ok;
 
-	worker_read(w);
-	epoll_ctl(S.epfd, EPOLL_CTL_DEL, w->fd, NULL);
-	close(w->fd);
+	if (w->fd >= 0) {
+		worker_read(w);
+		epoll_ctl(S.epfd, EPOLL_CTL_DEL, w->fd, NULL);
+		close(w->fd);
+	}
 	for (wp = &S.workers; *wp != w; wp = &(*wp)->next)
 		;
 	*wp = w->next;
@@ -1281,17 +1295,24 @@ wake_waiters(void)
 static void
 exec_read(void)
 {
+	static char msg[sizeof(struct vsd_xdone) + VSD_X_CHUNK];
 	struct vsd_xdone d;
 	struct worker *w;
 	ssize_t n;
 
-	while ((n = recv(S.chan, &d, sizeof(d), MSG_DONTWAIT)) == sizeof(d)) {
-		if (d.magic != VSD_X_MAGIC)
+	while ((n = recv(S.chan, msg, sizeof(msg), MSG_DONTWAIT)) >=
+	    (ssize_t)sizeof(d)) {
+		memcpy(&d, msg, sizeof(d));
+		if (d.magic != VSD_X_MAGIC || d.len > VSD_X_CHUNK ||
+		    (size_t)n != sizeof(d) + d.len)
 			continue;
 		for (w = S.workers; w; w = w->next)
 			if (w->id == d.id)
 				break;
 		if (!w)
+			continue;
+		vs_buf_add(&w->out, msg + sizeof(d), d.len);
+		if (d.more)
 			continue;
 		w->exited = 1;
 		w->status = d.status;
@@ -1336,7 +1357,7 @@ reload(void)
 	if (open_tcp_listeners() < 0)
 		log_warnx("reload: some TCP listeners could not be opened");
 	/* the executor re-reads it too and hands us the (root-only) secret */
-	if (submit(NULL, -1, VSD_XOP_RELOAD, "", "", 0, NULL, NULL,
+	if (submit(NULL, -1, VSD_XOP_RELOAD, 0, "", "", 0, NULL, NULL,
 	    NULL) < 0)
 		log_warn("reload: cannot reach the executor");
 	request_sync();

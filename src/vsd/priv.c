@@ -75,13 +75,29 @@ write_all(int fd, const char *p, size_t len)
 	}
 }
 
+/* The done message(s): the answer in chunks when there is no pipe. */
 static void
-send_done(uint32_t id, int status)
+send_done(uint32_t id, int status, const struct vs_buf *answer)
 {
-	struct vsd_xdone d = { VSD_X_MAGIC, id, status };
+	static char msg[sizeof(struct vsd_xdone) + VSD_X_CHUNK];
+	struct vsd_xdone d = { VSD_X_MAGIC, id, status, 0, 0 };
+	size_t off = 0, len = answer ? answer->len : 0;
 
-	if (send(X.chan, &d, sizeof(d), MSG_NOSIGNAL) != sizeof(d))
-		log_warn("executor: cannot report request %u done", id);
+	do {
+		size_t n = len - off > VSD_X_CHUNK ? VSD_X_CHUNK : len - off;
+
+		d.len = (uint32_t)n;
+		d.more = off + n < len;
+		memcpy(msg, &d, sizeof(d));
+		if (n)
+			memcpy(msg + sizeof(d), answer->buf + off, n);
+		if (send(X.chan, msg, sizeof(d) + n, MSG_NOSIGNAL) !=
+		    (ssize_t)(sizeof(d) + n)) {
+			log_warn("executor: cannot answer request %u", id);
+			return;
+		}
+		off += n;
+	} while (off < len);
 }
 
 /* ---- the request, re-checked -------------------------------------- */
@@ -128,6 +144,9 @@ recheck(struct vsd_xreq *x, const struct vsd_cmd **cp, char **why)
 	if ((int)x->argc < c->min || (int)x->argc > c->max)
 		return -1;
 	if (!!x->has_data != !!c->data)
+		return -1;
+	*why = "request without an answer pipe";
+	if (c->mode != VSD_INLINE && !x->has_pipe)
 		return -1;
 	*cp = c;
 	return 0;
@@ -302,6 +321,10 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd)
 		c->fn(&r);
 		goto answer;
 	}
+	if (pipefd < 0) {
+		vs_proto_err(&out, VS_PROTO_E_INTERNAL, "no answer pipe");
+		goto answer;
+	}
 	if (X.njobs >= MAX_JOBS || (pid = fork()) < 0) {
 		vs_proto_err(&out, VS_PROTO_E_UNAVAIL, "cannot start a worker");
 		goto answer;
@@ -339,12 +362,15 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd)
 	vs_buf_release(&data);
 	return;		/* done is sent when it is reaped */
 answer:
-	write_all(pipefd, out.buf, out.len);
+	if (pipefd >= 0) {
+		write_all(pipefd, out.buf, out.len);
+		close(pipefd);
+		send_done(x->id, 0, NULL);
+	} else
+		send_done(x->id, 0, &out);
+	explicit_bzero(out.buf, out.len);	/* may hold the secret */
 	vs_buf_release(&out);
 	vs_buf_release(&data);
-	close(pipefd);
-	pipefd = -1;
-	send_done(x->id, 0);
 }
 
 /* One request from the channel; 0 at EOF (the front is gone). */
@@ -378,16 +404,17 @@ take_request(struct vsd_xreq *x)
 				    sizeof(int), sizeof(int));
 		}
 	if ((size_t)n != sizeof(*x) || (m.msg_flags & (MSG_TRUNC |
-	    MSG_CTRUNC)) || nfd < 1 || nfd != 1 + !!x->has_data) {
+	    MSG_CTRUNC)) || nfd != !!x->has_pipe + !!x->has_data) {
 		log_warnx("executor: malformed message (%zd bytes, %d fds)",
 		    n, nfd);
 		for (i = 0; i < nfd; i++)
 			close(fds[i]);
 		return 1;
 	}
-	run_request(x, fds[0], nfd > 1 ? fds[1] : -1);
-	if (nfd > 1)
-		close(fds[1]);
+	run_request(x, x->has_pipe ? fds[0] : -1,
+	    x->has_data ? fds[nfd - 1] : -1);
+	if (x->has_data)
+		close(fds[nfd - 1]);
 	return 1;
 }
 
@@ -409,7 +436,7 @@ reap(int *front_status)
 				break;
 		if (i == X.njobs)
 			continue;
-		send_done(X.jobs[i].id, st);
+		send_done(X.jobs[i].id, st, NULL);
 		X.jobs[i] = X.jobs[--X.njobs];
 	}
 }

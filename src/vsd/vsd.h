@@ -73,11 +73,15 @@ const struct vsd_cmd *vsd_cmd_table(size_t *n);
 /*
  * The front (control.c, unprivileged) and the executor (priv.c, root)
  * talk over a SOCK_SEQPACKET pair.  The front sends one fixed-size
- * struct vsd_xreq per command, with SCM_RIGHTS: the write end of a pipe
- * for the answer and, if the command has a data block, a memfd holding
- * it (the executor reads it once, bounded, then checks what it read).  The executor re-checks every field, runs the command
- * (inline or in a worker process), and once the answer is complete sends
- * a struct vsd_xdone with the same id.
+ * struct vsd_xreq per command, with SCM_RIGHTS: for a command that runs
+ * in a worker the write end of a pipe for the answer, and, if the command
+ * has a data block, a memfd holding it (the executor reads it once,
+ * bounded, then checks what it read).  The executor re-checks every
+ * field and runs the command.  Answers of quick (inline) commands and of
+ * the internal operations come back in the done messages themselves,
+ * struct vsd_xdone followed by up to VSD_X_CHUNK bytes, `more` set on all
+ * but the last; a worker's answer goes into its pipe, and a done message
+ * without payload says it is complete.
  */
 /* The front runs as uid and gid uid_base - 1: just below the VSs'
  * ranges, an id no account and no other daemon uses (vsd refuses VS
@@ -104,17 +108,22 @@ struct vsd_xreq {
 	int32_t cmd;			/* index in the table, or enum vsd_xop */
 	uint32_t role;			/* one enum vsd_role bit */
 	uint32_t uid;			/* VS uid for VS roles */
-	uint32_t has_data;		/* a memfd follows the pipe */
+	uint32_t has_pipe;		/* SCM_RIGHTS: the answer pipe first */
+	uint32_t has_data;		/* then a memfd with the data block */
 	char vs[VS_NAME_MAX + 1];	/* target, "" if none */
 	char caller_vs[VS_NAME_MAX + 1];	/* VS of a VS socket, or "" */
 	uint32_t argc;
 	char argv[VSD_X_ARGS][VSD_X_ARGLEN];
 };
 
+#define VSD_X_CHUNK	32768
+
 struct vsd_xdone {
 	uint32_t magic;
 	uint32_t id;
 	int32_t status;			/* wait status of a worker, 0 inline */
+	uint32_t more;			/* more chunks of this answer follow */
+	uint32_t len;			/* payload bytes after this header */
 };
 
 /* priv.c: the executor's loop (returns the daemon's exit code), and
