@@ -74,6 +74,7 @@ struct snap_writer {
 	char *mpath;			/* name of the current member */
 	long long entries, data_bytes, skel_files;
 	long long written;		/* compressed bytes */
+	long long flushed;		/* of which writeback was started */
 	long long done;			/* member data bytes, for progress */
 	struct snap_progress prog;
 	int ioerr;			/* errno of a failed write callback */
@@ -175,14 +176,23 @@ long long snap_free_bytes(int fd);
 /* A relative path without empty, "." or ".." components? */
 int snap_path_ok(const char *p);
 
-/* snap_write.c helpers used by the other files */
+/* openat2() of path beneath dirfd: no symlinks (a trailing one gives an
+ * O_PATH fd of the link itself, which fails as a directory), no magic
+ * links, no other mount; "" is dirfd itself.  An fd, or -1 with errno. */
 int snap_open_beneath(int dirfd, const char *path, int flags);
+/* The vsnap/header member's text for *in. */
 void snap_header_format(const struct vs_snap_info *in, struct vs_buf *out);
+/* state_root/state/skel/id (64 hex digits) into id, "" if none. */
 void snap_skel_id(const struct vs_conf *conf, char id[65]);
+/* Remove ".tmp-*" leftovers of interrupted saves in a store directory. */
 void snap_clean_tmp(int dirfd);
+/* An fd of state_root/snapshots/NAME (created, mode 0700, if create). */
 int snap_store_open(const struct vs_conf *conf, const char *name,
     int create, struct vs_err *err);
+/* Create ".tmp-PID-RANDOM" in dirfd (O_EXCL, 0600); *tmpname is heap. */
 int snap_tmp_create(int dirfd, char **tmpname, struct vs_err *err);
+/* An fd of the directory of path (a host path given by the admin) and
+ * its last component in *base (borrowed from path). */
 int snap_open_parent(const char *path, const char **base,
     struct vs_err *err);
 /* One line of the skeleton list (FORMAT.md). */

@@ -149,6 +149,13 @@ w_write(struct archive *a, void *ctx, const void *buf, size_t len)
 			off += n;
 		}
 		w->written += out.pos;
+		/* start writeback as we go, so the final fsync() does not
+		 * wait for the whole archive at once */
+		if (w->written - w->flushed >= (8 << 20)) {
+			sync_file_range(w->fd, w->flushed, w->written -
+			    w->flushed, SYNC_FILE_RANGE_WRITE);
+			w->flushed = w->written;
+		}
 	}
 	return len;
 }

@@ -478,13 +478,16 @@ extract_in_child(struct rctx *c, int archfd, struct vs_err *err)
 	pid_t pid;
 	ssize_t n;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(archfd);
 		return vs_err_sys(err, "pipe");
+	}
 	c->parent = getpid();
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
+		close(archfd);
 		return vs_err_sys(err, "fork");
 	}
 	if (pid == 0) {
@@ -554,28 +557,28 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 		return -1;
 	if (mkdirat(vsdir, tmp, 0700) < 0) {
 		vs_err_sys(err, "cannot create '%s'", tmp);
-		goto undo;
+		goto out;
 	}
 	c.tmpfd = openat(vsdir, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (c.tmpfd < 0 || fstat(c.tmpfd, &c.tmpst) < 0) {
 		vs_err_sys(err, "cannot open '%s'", tmp);
-		goto undo;
+		goto out;
 	}
 	c.skelfd = open(skelp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (extract_in_child(&c, steal_fd(&archfd), err) < 0) {
 		vs_err_prefix(err, "snapshot '%s'", id);
-		goto undo;
+		goto out;
 	}
 	if (syscall(SYS_renameat2, vsdir, rec->name, vsdir, tmp,
 	    RENAME_EXCHANGE) < 0) {
 		vs_err_sys(err, "cannot swap the restored tree in");
-		goto undo;
+		goto out;
 	}
 	fsync(vsdir);
 	rc = 0;
-undo:
+out:
 	/* before the swap: the half-built tree; after: the old root */
 	if (vs_rmtree(vsdir, tmp, NULL, &e2) < 0)
 		log_warnx("%s (the next restore or reconcile removes it)",

@@ -167,4 +167,15 @@ ok $([ "$(stat -c %i "$ROOT/vs/web2/usr/bin/cp")" = "$(stat -c %i "$ROOT/skel/us
 echo "snapshot_fifos yes" >>"$CONF"
 run_ok "snapshot_fifos yes: no --allow-fifo needed" vsnap restore --accept-skel web1 "$id1"
 ok $([ -p "$R/home/alice/fifo" ]; echo $?) "the fifo is back"
+
+# file capabilities: a v2 value (valid in every namespace) comes back as
+# v3 for the VS's own root only
+cp /usr/bin/true "$R/home/alice/capped"
+chown $B:$B "$R/home/alice/capped"
+python3 -c 'import os,struct,sys; os.setxattr(sys.argv[1], "security.capability", struct.pack("<IIIII", 0x02000001, 1 << 10, 0, 0, 0))' "$R/home/alice/capped"
+ok $? "v2 file capability set"
+id3=$(vsnap save web1) ; ok $? "save with a capability"
+run_ok "restore it" vsnap restore web1 "$id3"
+cap=$(python3 -c 'import os,struct,sys; v=os.getxattr(sys.argv[1], "security.capability"); print(len(v), hex(struct.unpack("<I", v[:4])[0] >> 24), struct.unpack("<I", v[20:24])[0] if len(v) >= 24 else "-")' "$R/home/alice/capped")
+is "$cap" "24 0x3 $B" "restored as a v3 capability for the VS's root ($B)"
 done_testing
