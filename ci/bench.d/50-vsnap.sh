@@ -61,6 +61,8 @@ import json, os, sys
 j, out = sys.argv[1], sys.argv[2]
 def med(f, i):
     return json.load(open(os.path.join(j, f)))["results"][i]["median"]
+def mn(f, i):
+    return json.load(open(os.path.join(j, f)))["results"][i]["min"]
 def size(f):
     return os.path.getsize(os.path.join(out, f))
 print("\n%-8s %-34s %10s %12s %8s" % ("VS", "what", "median", "size", "ratio"))
@@ -82,6 +84,14 @@ for vs in ("fresh", "data"):
     print("%-8s %-34s %9.3fs %12s   (vsnap syncs before the swap: restore"
           " vs this: %.3fx)" % (vs, "zstd -dc | tar -x; sync", xs, "",
                                 rt / xs))
+print("\nminimums (the least disturbed runs on a busy host):")
+for vs in ("fresh", "data"):
+    print("%-8s save %.3fs  save --full %.3fs  tar|zstd %.3fs  (+sync %.3fs)"
+          "   restore %.3fs  tar -x %.3fs  (+sync %.3fs)" % (
+              vs, mn("save-%s.json" % vs, 0), mn("save-%s.json" % vs, 1),
+              mn("save-%s.json" % vs, 2), mn("save-%s.json" % vs, 3),
+              mn("restore-%s.json" % vs, 0), mn("restore-%s.json" % vs, 1),
+              mn("restore-%s.json" % vs, 2)))
 print("\ntargets: fresh skeleton-relative < 1% of the tar.zst size and < 10%"
       " of its time; --full at least as fast as tar | zstd -T0 (ratio <= 1)."
       "\nvsnap fsyncs a saved archive and syncs the restored tree before the"

@@ -142,6 +142,10 @@ run_fails "restore a deleted snapshot" vsnap restore web1 "$id0"
 run_fails "bad snapshot id" vsnap restore web1 ../../etc
 run_fails "unknown VS" vsnap save nosuch
 vsnap save 2>/dev/null; is $? 2 "usage error exits 2"
+flock "$ROOT/state/lock/vs.web1" sleep 3 &
+sleep 0.5
+vsnap save web1 >/dev/null 2>&1; is $? 3 "VS locked by another operation: exit 3 (temporary)"
+wait
 
 # the skeleton changes under the snapshots (as after vsdskel update)
 cp "$ROOT/skel/usr/bin/bash" "$T/bash.orig"
