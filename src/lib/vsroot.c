@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,38 +69,11 @@ int
 vs_root_running(const struct vs_conf *conf, const char *name,
     struct vs_err *err)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
 	struct vs_run_status rs;
-	struct vs_buf b = VS_BUF_INIT;
-	long long pid;
-	char *sp;
-	int rc = 0;
 
-	if (vs_run_status(conf, name, &rs, err) == 0)
-		return rs.running;
-	if (errno != ENOSYS)
+	if (vs_run_status(conf, name, &rs, err) < 0)
 		return -1;
-	/* the runtime is not built yet: its pid file (runtime.h), if the
-	 * process it names lives */
-	path = xasprintf("%s/run/%s.pid", conf->state_root, name);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return vs_err_sys(err, "cannot open '%s'", path);
-	}
-	if (vs_buf_read_fd(&b, fd, 256) < 0) {
-		vs_buf_release(&b);
-		return vs_err_sys(err, "cannot read '%s'", path);
-	}
-	if ((sp = strpbrk(b.buf, " \n")))
-		*sp = '\0';
-	if (vs_conf_number(b.buf, 1, 1 << 22, 0, &pid) == 0 &&
-	    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
-		rc = 1;
-	vs_buf_release(&b);
-	return rc;
+	return rs.running;
 }
 
 /* ---- validation ----------------------------------------------------------- */
