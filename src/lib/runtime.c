@@ -289,6 +289,7 @@ struct logger {
 	char fn[VS_NAME_MAX + 8];
 	int fd;
 	off_t size;
+	int midline;		/* the VS's output ended without a newline */
 };
 
 static void
@@ -317,6 +318,30 @@ log_write(struct logger *lg, const char *buf, size_t n)
 		lg->size += n;
 }
 
+/* The VS's output, a timestamp at the start of each line. */
+static void
+log_vs_output(struct logger *lg, const char *buf, size_t n)
+{
+	char ts[32];
+	const char *nl;
+	size_t len;
+
+	while (n > 0) {
+		if (!lg->midline) {
+			timestamp(ts, sizeof(ts));
+			len = strlen(ts);
+			ts[len++] = ' ';
+			log_write(lg, ts, len);
+		}
+		nl = memchr(buf, '\n', n);
+		len = nl ? (size_t)(nl - buf) + 1 : n;
+		log_write(lg, buf, len);
+		lg->midline = !nl;
+		buf += len;
+		n -= len;
+	}
+}
+
 static void
 log_line(struct logger *lg, const char *fmt, ...)
 {
@@ -324,6 +349,9 @@ log_line(struct logger *lg, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (lg->midline)
+		log_write(lg, "\n", 1);
+	lg->midline = 0;
 	timestamp(ts, sizeof(ts));
 	n = snprintf(line, sizeof(line), "%s vsboot: ", ts);
 	va_start(ap, fmt);
@@ -495,7 +523,7 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 			n = read(pipefd[0], buf, sizeof(buf));
 			if (n <= 0)
 				break;	/* every writer is gone */
-			log_write(&lg, buf, n);
+			log_vs_output(&lg, buf, n);
 		}
 		if (!ended && p[1].revents) {
 			while (waitpid(init, &status, 0) < 0 && errno == EINTR)
