@@ -60,7 +60,7 @@ test_parse(void **state)
 	char *path;
 
 	(void)state;
-	put("more.conf", "exclude /usr/share/doc\n");
+	free(put("more.conf", "exclude /usr/share/doc\n"));
 	path = put("skel.conf",
 	    "# lean\n"
 	    "package bash coreutils\n"
