@@ -776,7 +776,9 @@ submit(struct client *cl, int cmd, int xop, int use_pipe, const char *vs,
 		memcpy(CMSG_DATA(cm), fds, (size_t)nfd * sizeof(int));
 	} else
 		m.msg_control = NULL;
-	while (sendmsg(S.chan, &m, MSG_NOSIGNAL) < 0) {
+	/* never block on the executor: it may be blocked sending us done
+	 * messages; a full channel means "retry after the next done" */
+	while (sendmsg(S.chan, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		if (errno == EINTR)
 			continue;
 		e = errno;
@@ -921,6 +923,11 @@ dispatch(struct client *cl)
 		    vs ? vs : "", cl->who.vs,
 		    c->argc - first, c->argv + first,
 		    c->has_data ? &c->data : NULL, &w) < 0) {
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				/* the channel is full: retried after a done */
+				cl->pending = cl->waiting = 1;
+				return;
+			}
 			vs_proto_err(&cl->out, VS_PROTO_E_UNAVAIL, "cannot reach "
 			    "the executor: %s", strerror(errno));
 			return;

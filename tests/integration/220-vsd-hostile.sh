@@ -106,6 +106,14 @@ ms=$(( ($(date +%s%N) - start) / 1000000 ))
 wait $nr
 [ "$(rss)" -lt $((rss0 + 20000)) ]; ok $? "RSS bounded with an unread client ($(rss) kB)"
 
+# many clients at once through the executor: no deadlock, nothing lost
+out=$(timeout 60 "$VSD_BUILD/tests/vsd-load" -U "$ROOT/run/vsd.sock" -c 250 -n 20 vs_info web1 2>&1)
+case $out in *" 0 failed"*) pass "250 clients x 20 vs_info: all answered ($out)";;
+*) not_ok "250 concurrent clients: $out";; esac
+out=$(timeout 60 "$VSD_BUILD/tests/vsd-load" -U "$ROOT/run/vsd.sock" -c 50 -n 4 quota_get web1 2>&1)
+case $out in *" 0 failed"*) pass "50 clients x 4 quota_get (workers): all answered";;
+*) not_ok "50 concurrent workers: $out";; esac
+
 python3 "$H" "$ROOT/run/vsd.sock" slow >"$T/slow.out" &
 sl=$!
 sleep 1
