@@ -562,6 +562,24 @@ fail:
 
 /* ---- public API -------------------------------------------------------- */
 
+/* Is pid our monitor (a process named vsmonitor)? */
+static int
+monitor_alive(pid_t pid)
+{
+	char path[64], comm[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, comm, sizeof(comm) - 1);
+	close(fd);
+	return n > 0 && strncmp(comm, "vsmonitor\n", 10) == 0 &&
+	    proc_start(pid) != 0;
+}
+
 static int
 status_locked(const struct vs_conf *conf, int rundir, const char *name,
     struct vs_run_status *st, int can_clean, struct vs_err *err)
@@ -577,6 +595,7 @@ status_locked(const struct vs_conf *conf, int rundir, const char *name,
 	if (fd >= 0) {
 		close(fd);
 		st->running = 1;
+		st->monitor_lost = !monitor_alive(r.monitor);
 		st->init_pid = r.init;
 		st->monitor_pid = r.monitor;
 		st->started = r.started;

@@ -61,6 +61,10 @@ struct vs_run_status {
 	long long started;	/* unix time of the start, 0 when not running */
 	int stale;		/* 1: leftovers of a dead VS were found (and
 				 * cleaned when the lock was free) */
+	int monitor_lost;	/* running, but its monitor died: output is
+				 * no longer logged, vsinit's end would go
+				 * unnoticed until the next status (restart
+				 * the VS to repair) */
 	char last_exit[160];	/* how vsinit ended last, e.g.
 				 * "killed by signal 9 (Killed) at ..."; "" if
 				 * unknown */

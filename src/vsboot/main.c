@@ -49,9 +49,11 @@ json_status(struct vs_buf *out, const char *name,
 		vs_buf_add_json_str(out, error);
 	} else {
 		vs_buf_addf(out, ", \"running\": %s, \"pid\": %d, "
-		    "\"started\": %lld, \"stale\": %s, \"last_exit\": ",
+		    "\"started\": %lld, \"stale\": %s, \"monitor_lost\": %s, "
+		    "\"last_exit\": ",
 		    st->running ? "true" : "false", (int)st->init_pid,
-		    st->started, st->stale ? "true" : "false");
+		    st->started, st->stale ? "true" : "false",
+		    st->monitor_lost ? "true" : "false");
 		vs_buf_add_json_str(out, st->last_exit);
 	}
 	vs_buf_addch(out, '}');
@@ -67,8 +69,10 @@ print_status(const char *name, const struct vs_run_status *st)
 	if (st->running) {
 		localtime_r(&t, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-		printf("%s: running (vsinit pid %d, since %s)\n", name,
-		    (int)st->init_pid, ts);
+		printf("%s: running (vsinit pid %d, since %s)%s\n", name,
+		    (int)st->init_pid, ts, st->monitor_lost ?
+		    "; its monitor is gone: output is not logged, "
+		    "--restart repairs" : "");
 	} else if (st->last_exit[0]) {
 		printf("%s: stopped (last: %s)\n", name, st->last_exit);
 	} else {

@@ -62,6 +62,17 @@ grep -q "vsinit (pid $pid) killed by signal 9" "$ROOT/run/web1.log"
 ok $? "the log says so too"
 is "$(rt_leftovers web1 "$cgs" "$pidns")" "" "nothing left after kill -9 of vsinit"
 
+# the monitor alone killed: reported; stop still cleans everything
+vsboot --start web1 >/dev/null
+pid=$(rt_init_pid web1)
+pidns=$(rt_pidns "$pid")
+kill -9 "$(cut -d' ' -f3 "$ROOT/run/web1.pid")"
+sleep 0.2
+vsboot --status web1 | grep -q "running.*its monitor is gone"
+ok $? "a lost monitor is reported"
+run_ok "stop without a monitor" vsboot --stop web1
+is "$(rt_leftovers web1 "$cgs" "$pidns")" "" "nothing left after stopping a VS whose monitor died"
+
 # crash of monitor and vsinit together (as after a host crash): stale
 vsboot --start web1 >/dev/null
 pid=$(rt_init_pid web1)
