@@ -106,10 +106,13 @@ apply_limits(const struct vs_conf *conf, const char *name,
 	if (mnt[C_PIDS]) {
 		free(dir);
 		dir = vs_dir(conf, C_PIDS, name);
-		if (l->pids ? put(conf, C_PIDS, name, "pids.max", l->pids,
-		    err) < 0 : cg_write(dir, "pids.max", "max") < 0)
-			return l->pids ? -1 : vs_err_sys(err, "cgroup '%s': "
-			    "cannot write %s/pids.max", name, dir);
+		if (l->pids) {
+			if (put(conf, C_PIDS, name, "pids.max", l->pids,
+			    err) < 0)
+				return -1;
+		} else if (cg_write(dir, "pids.max", "max") < 0)
+			return vs_err_sys(err, "cgroup '%s': cannot write "
+			    "%s/pids.max 'max'", name, dir);
 	}
 	if ((l->cpu_weight || l->cpu_percent) &&
 	    need(C_CPU, name, "cpu limits", err) < 0)
