@@ -39,6 +39,21 @@ run_ok "kill" $H cg kill core
 wait $bg
 is "$?" 137 "the process was SIGKILLed"
 is "$($H cg procs core | wc -l)" 0 "empty after kill"
+
+# the fallback of kernels without cgroup.kill: freeze, kill, thaw, repeat,
+# against a forking tree.  Bounded by its depth (3+9+27+81 processes):
+# this hierarchy may have no pids controller to stop it.
+$H cg run core bash -c 'f() { [ $1 -gt 0 ] || exec sleep 300
+	for i in 1 2 3; do (f $(($1 - 1)) &); sleep 0.05; done; exec sleep 300; }; f 4' \
+    >/dev/null 2>&1 &
+bg=$!
+sleep 1
+diag "storm: $($H cg procs core | wc -l) processes"
+run_ok "kill without cgroup.kill (freeze loop)" env VSD_CGROUP_NOKILL=1 $H cg kill core
+is "$($H cg procs core | wc -l)" 0 "empty after the freeze loop"
+is "$(cat "$root/freevsd-$inst/core/cgroup.freeze" 2>/dev/null || echo 0)" 0 \
+    "the cgroup is left thawed"
+wait $bg 2>/dev/null
 run_ok "destroy" $H cg destroy core
 ok "$([ ! -e "$root/freevsd-$inst" ]; echo $?)" "no freevsd-$inst left under $root"
 

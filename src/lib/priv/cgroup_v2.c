@@ -226,8 +226,10 @@ cg2_kill(const struct vs_conf *conf, const char *name, struct vs_err *err)
 		return 0;
 	if (!cg_file_exists(dir, "cgroup.freeze"))
 		k.freeze = NULL;
-	/* cgroup.kill kills atomically, forks in flight included */
-	if (cg_file_exists(dir, "cgroup.kill")) {
+	/* cgroup.kill kills atomically, forks in flight included;
+	 * $VSD_CGROUP_NOKILL tests the fallback of kernels before 5.14 */
+	if (cg_file_exists(dir, "cgroup.kill") &&
+	    !getenv("VSD_CGROUP_NOKILL")) {
 		if (cg_write(dir, "cgroup.kill", "1") < 0)
 			return vs_err_sys(err, "cgroup '%s': cannot write "
 			    "cgroup.kill", name);
