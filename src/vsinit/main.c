@@ -214,6 +214,7 @@ service_child(const struct svc *s)
 
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
 	setsid();
 	if (user_ids(s->user, &uid, &gid, groups, &ngroups, home,
 	    sizeof(home)) < 0) {
@@ -477,6 +478,10 @@ main(int argc, char **argv)
 		fatalx("must run as PID 1 of a VS (use -n to check a file)");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
+	/* whatever our starter ignored: SIGCHLD must not be (children
+	 * would be reaped behind our back) */
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGPIPE, SIG_IGN);	/* a closed log must not kill PID 1 */
 	sigfillset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	sigemptyset(&set);

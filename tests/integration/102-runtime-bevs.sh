@@ -49,6 +49,9 @@ out=$(bevs -u daemon web1 vsprobe fds); ok $? "a VS user gets no host fds ($out)
 is "$(bevs -u daemon web1 grep ^CapEff /proc/self/status | cut -f2)" \
 	0000000000000000 "a VS user has no capabilities"
 
+is "$(trap '' PIPE USR1; bevs web1 grep ^SigIgn /proc/self/status | cut -f2)" \
+	0000000000000000 "no ignored signal of the caller is inherited"
+
 # errors
 out=$(bevs -u nosuch web1 true 2>&1); rc=$?
 ok $([ $rc -ne 0 ] && echo "$out" | grep -q "no user 'nosuch'"; echo $?) \

@@ -19,7 +19,10 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/capability.h>
@@ -213,6 +216,26 @@ out:
 	if (got)
 		cap_free(got);
 	return rc;
+}
+
+void
+vs_confine_signals(void)
+{
+	/* the kernel's struct: glibc's sigaction() refuses its own two
+	 * real-time signals (32, 33), which a parent may still ignore */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		unsigned long mask;
+	} ksa = { SIG_DFL, 0, NULL, 0 };
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)	/* EINVAL for KILL, STOP */
+		syscall(SYS_rt_sigaction, sig, &ksa, NULL, sizeof(ksa.mask));
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 int

@@ -33,6 +33,11 @@ int vs_confine_caps(struct vs_err *err);
 /* PR_SET_NO_NEW_PRIVS. */
 int vs_confine_nnp(struct vs_err *err);
 
+/* Every signal back to its default action and unblocked: a VS program
+ * must not inherit what its host-side parent (vsd, bevs) ignores or
+ * blocks (an ignored SIGCHLD would even make vsinit's children vanish). */
+void vs_confine_signals(void);
+
 /* All four in order (nnp only when asked). */
 int vs_confine(int nnp, struct vs_err *err);
 

@@ -220,6 +220,7 @@ command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
 		return vs_err_sys(err, "setsid");
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_err_sys(err, "close_range");
+	vs_confine_signals();
 	env = x->env ? (char **)x->env : default_env(&u, x->pty);
 	if (!argv) {
 		const char *base = strrchr(u.shell, '/');

@@ -113,6 +113,7 @@ child_main(const struct vs_launch *l, int sync, struct vs_err *err)
 	if (dup2(nullfd, 0) < 0 || dup2(l->logfd, 1) < 0 ||
 	    dup2(l->logfd, 2) < 0)
 		return vs_err_sys(err, "set up stdio");
+	vs_confine_signals();
 	/* PID 1 drops signals it has no handler for, even from the host;
 	 * blocked ones stay pending across exec, so a stop that comes
 	 * before vsinit has its signalfd is not lost */
