@@ -52,6 +52,17 @@ is "$(bevs -u daemon web1 grep ^CapEff /proc/self/status | cut -f2)" \
 is "$(trap '' PIPE USR1; bevs web1 grep ^SigIgn /proc/self/status | cut -f2)" \
 	0000000000000000 "no ignored signal of the caller is inherited"
 
+# set-id programs of the VS work (no_new_privs off by default) and give
+# only the VS's root; with no_new_privs yes they give nothing
+base=$(vs_uid web1)
+install -m 4755 -o "$base" -g "$base" /usr/bin/id "$ROOT/vs/web1/usr/bin/suid-id"
+bevs -u daemon web1 /usr/bin/suid-id | grep -q "uid=1(daemon).*euid=0(admin)"
+ok $? "a set-uid program of the VS makes a VS user its root"
+echo "no_new_privs yes" >>"$CONF"
+out=$(bevs -u daemon web1 /usr/bin/suid-id)
+ok $(! echo "$out" | grep -q "euid=0"; echo $?) "with no_new_privs yes it does not: $out"
+sed -i '/^no_new_privs/d' "$CONF"
+
 # errors
 out=$(bevs -u nosuch web1 true 2>&1); rc=$?
 ok $([ $rc -ne 0 ] && echo "$out" | grep -q "no user 'nosuch'"; echo $?) \
