@@ -8,24 +8,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "priv/cgroup.h"
 #include "runtime.h"
 #include "state.h"
 #include "treediff.h"
 #include "trial.h"
+#include "trialvs.h"
 #include "valid.h"
 #include "vsroot.h"
 #include "xmem.h"
@@ -33,7 +28,6 @@
 #define TRIAL_DBPATH	"/var/lib/rpm"
 #define TRIAL_PKGDIR	".vstry"	/* at the VS's root (its /tmp is a
 					 * tmpfs inside, hiding host writes) */
-#define TRIAL_MAX_OUTPUT (1024 * 1024)	/* kept per command */
 #define TRIAL_MAX_FILE	(8 * 1024 * 1024)	/* passwd, group */
 #define TRIAL_MAX_HASH	((off_t)64 << 20)
 #define TRIAL_PKG_MAX	64
@@ -66,7 +60,7 @@ struct trial {
 	struct strv pkglist;		/* files the packages own (sorted) */
 	struct strv users0, groups0;	/* "name\tdetail" sorted */
 	struct vs_tree before, installed, removed;
-	pid_t init_pid;
+	struct vs_trialvs v;		/* the running VS */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -128,52 +122,6 @@ is_pm_state(const char *path)
 	return 0;
 }
 
-/* Open path (relative, inside the VS) with every component resolved in
- * the VS's root and no symlink followed at all. */
-static int
-open_in_vs(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (unsigned)flags | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
-	while (*path == '/')
-		path++;
-	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
-	    sizeof(how));
-}
-
-/* Read a regular file of the VS (at most max bytes). */
-static int
-read_vs_file(int rootfd, const char *path, struct vs_buf *out, size_t max)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
-	fd = open_in_vs(rootfd, path, O_RDONLY | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0)
-		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
-		return -1;
-	}
-	return vs_buf_read_fd(out, fd, max) < 0 ? -1 : 0;
-}
-
-/* Read a small host file (/proc); missing = empty. */
-static void
-read_host_small(const char *path, struct vs_buf *out, size_t max)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-
-	if (fd >= 0)
-		(void)vs_buf_read_fd(out, fd, max);
-}
-
 /* A package name as printed by the package manager inside the VS. */
 static int
 valid_pkg_name(const char *s)
@@ -218,102 +166,6 @@ step_begin(struct trial *t, const char *name)
 	return s;
 }
 
-/* ---- running commands in the VS ----------------------------------------- */
-
-#define EXEC_TIMEDOUT	(-2)
-
-/*
- * Run argv inside the VS as its root, stdout and stderr into out (capped),
- * for at most timeout_ms.  *code: exit status, 128+signal, or
- * EXEC_TIMEDOUT.  Returns -1 only when it could not be started.
- */
-static int
-vs_exec_capture(struct trial *t, char *const argv[], long long timeout_ms,
-    struct vs_buf *out, int *code, struct vs_err *err)
-{
-	static char *const env[] = {
-		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		    "/sbin:/bin",
-		"HOME=/root", "LANG=C", "LC_ALL=C", "TERM=dumb",
-		"DEBIAN_FRONTEND=noninteractive", NULL,
-	};
-	struct vs_exec x;
-	struct pollfd pfd[2];
-	long long end = vs_report_now_ms() + timeout_ms, left;
-	char buf[16384];
-	int p[2], pidfd, st = 0, exited = 0, eof = 0;
-	ssize_t r;
-	pid_t pid;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return vs_err_sys(err, "pipe");
-	memset(&x, 0, sizeof(x));
-	x.argv = argv;
-	x.env = env;
-	x.cwd = "/";
-	x.fd_in = -1;
-	x.fd_out = p[1];
-	x.fd_err = p[1];
-	pid = vs_run_spawn(t->conf, t->vs, &x, NULL, err);
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return -1;
-	}
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	/* read until the command exits; a daemon it left behind may keep
-	 * the pipe open, so EOF is not the end */
-	while (!exited) {
-		left = end - vs_report_now_ms();
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			*code = EXEC_TIMEDOUT;
-			break;
-		}
-		pfd[0] = (struct pollfd){ eof ? -1 : p[0], POLLIN, 0 };
-		pfd[1] = (struct pollfd){ pidfd, POLLIN, 0 };
-		if (poll(pfd, 2, pidfd < 0 ? (left < 50 ? (int)left : 50) :
-		    (int)(left > 60000 ? 60000 : left)) < 0 && errno != EINTR)
-			break;
-		if (pfd[0].revents) {
-			r = read(p[0], buf, sizeof(buf));
-			if (r <= 0)
-				eof = 1;
-			else if (out->len < TRIAL_MAX_OUTPUT)
-				vs_buf_add(out, buf, (size_t)r);
-		}
-		if ((pidfd >= 0 && pfd[1].revents) || (pidfd < 0 &&
-		    waitpid(pid, &st, WNOHANG) == pid && (exited = 2)))
-			exited = exited ? exited : 1;
-	}
-	if (exited != 2 && waitpid(pid, &st, 0) < 0)
-		st = 0;
-	if (exited) {
-		/* what is already in the pipe, without waiting for EOF */
-		fcntl(p[0], F_SETFL, O_NONBLOCK);
-		while (!eof && out->len < TRIAL_MAX_OUTPUT &&
-		    (r = read(p[0], buf, sizeof(buf))) > 0)
-			vs_buf_add(out, buf, (size_t)r);
-		*code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	}
-	if (pidfd >= 0)
-		close(pidfd);
-	close(p[0]);
-	return 0;
-}
-
-static const char *
-code_text(int code, char *buf, size_t size)
-{
-	if (code == EXEC_TIMEDOUT)
-		snprintf(buf, size, "timed out");
-	else if (code >= 128)
-		snprintf(buf, size, "killed by signal %d", code - 128);
-	else
-		snprintf(buf, size, "exit %d", code);
-	return buf;
-}
-
 /* ---- what the VS holds: users, processes, ports ------------------------- */
 
 /* "name\tuid N" per line of an /etc/passwd or /etc/group of the VS. */
@@ -323,7 +175,7 @@ read_accounts(int rootfd, const char *path, struct strv *out)
 	struct vs_buf b = VS_BUF_INIT;
 	char *line, *save = NULL, *c1, *c2, *c3;
 
-	if (read_vs_file(rootfd, path, &b, TRIAL_MAX_FILE) == 0) {
+	if (vs_trialvs_read(rootfd, path, &b, TRIAL_MAX_FILE) == 0) {
 		for (line = strtok_r(b.buf, "\n", &save); line;
 		    line = strtok_r(NULL, "\n", &save)) {
 			if (!(c1 = strchr(line, ':')) ||
@@ -364,104 +216,6 @@ report_accounts(struct trial *t, const char *path, const struct strv *old,
 		vs_report_add(t->rep, list, now.v[i], "%s", tab + 1);
 	}
 	strv_release(&now);
-}
-
-/* Processes of the VS other than its init, into a report list. */
-static size_t
-report_processes(struct trial *t, enum vs_report_list_kind list)
-{
-	struct vs_err err = VS_ERR_INIT;
-	struct vs_buf b = VS_BUF_INIT;
-	pid_t *pids = NULL;
-	size_t n = 0, i, k, found = 0;
-	char path[64], *ns;
-	long vspid;
-
-	if (vs_cgroup_procs(t->conf, t->vs, &pids, &n, &err) < 0) {
-		vs_report_add(t->rep, list, "?", "cannot list: %s", err.msg);
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (pids[i] == t->init_pid)
-			continue;
-		vs_buf_reset(&b);
-		snprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
-		read_host_small(path, &b, 8192);
-		vspid = pids[i];
-		/* NSpid: host ... innermost; the VS's view is the last */
-		if ((ns = strstr(b.buf, "\nNSpid:"))) {
-			char *e = strchr(ns + 1, '\n'), *sp;
-
-			if (e)
-				*e = '\0';
-			sp = strrchr(ns, '\t');
-			if (sp)
-				vspid = strtol(sp + 1, NULL, 10);
-		}
-		vs_buf_reset(&b);
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pids[i]);
-		read_host_small(path, &b, 512);
-		if (b.len == 0)
-			continue;	/* exited meanwhile, or a kernel thread */
-		for (k = 0; k < b.len; k++)
-			if (b.buf[k] == '\0')
-				b.buf[k] = ' ';
-		vs_buf_rtrim(&b);
-		snprintf(path, sizeof(path), "pid %ld", vspid);
-		vs_report_add(t->rep, list, b.buf, "%s", path);
-		found++;
-	}
-	free(pids);
-	vs_buf_release(&b);
-	return found;
-}
-
-/* Listening sockets in the VS's network namespace, seen through its
- * init's /proc/PID/net (the host reads; nothing runs in the VS). */
-static void
-report_ports(struct trial *t, enum vs_report_list_kind list, int want_port,
-    int want_udp, int *found)
-{
-	static const char *const files[] = { "tcp", "tcp6", "udp", "udp6" };
-	struct vs_buf b = VS_BUF_INIT;
-	char path[64], *line, *save = NULL;
-	unsigned a, port, st;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(files); i++) {
-		int udp = files[i][0] == 'u';
-
-		vs_buf_reset(&b);
-		snprintf(path, sizeof(path), "/proc/%d/net/%s",
-		    (int)t->init_pid, files[i]);
-		read_host_small(path, &b, 1 << 20);
-		save = NULL;
-		for (line = strtok_r(b.buf, "\n", &save); line;
-		    line = strtok_r(NULL, "\n", &save)) {
-			char addr[40];
-
-			if (sscanf(line, " %*u: %39[0-9A-Fa-f]:%x %*x:%*x %x",
-			    addr, &port, &st) != 3)
-				continue;
-			if (st != (udp ? 0x07u : 0x0Au))
-				continue;
-			if (found) {
-				if ((int)port == want_port && udp == want_udp)
-					*found = 1;
-				continue;
-			}
-			if (strlen(addr) == 8 && sscanf(addr, "%x", &a) == 1)
-				snprintf(addr, sizeof(addr), "%u.%u.%u.%u",
-				    a & 0xff, (a >> 8) & 0xff,
-				    (a >> 16) & 0xff, a >> 24);
-			else
-				snprintf(addr, sizeof(addr), "[ipv6]");
-			snprintf(path, sizeof(path), "%s %s:%u", files[i],
-			    addr, port);
-			vs_report_add(t->rep, list, path, NULL);
-		}
-	}
-	vs_buf_release(&b);
 }
 
 /* ---- steps ---------------------------------------------------------------- */
@@ -533,10 +287,13 @@ start_vs(struct trial *t, struct vs_err *err)
 	t->started = 1;
 	if (vs_run_status(t->conf, t->vs, &st, err) < 0)
 		return -1;
-	t->init_pid = st.init_pid;
 	t->rootfd = vs_root_open(t->conf, t->vs, err);
 	if (t->rootfd < 0)
 		return -1;
+	t->v.conf = t->conf;
+	t->v.name = t->vs;
+	t->v.rootfd = t->rootfd;
+	t->v.init_pid = st.init_pid;
 	t->skelfd = open(skel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (t->skelfd < 0)
 		return vs_err_sys(err, "cannot open skeleton '%s'", skel);
@@ -635,14 +392,14 @@ query_names(struct trial *t, struct vs_err *err)
 	if (t->type == 'r') {
 		_cleanup_free_ char **argv = make_argv(rpmq, &t->files);
 
-		if (vs_exec_capture(t, argv, step_ms(t), &out, &code, err) < 0)
+		if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code, err) < 0)
 			goto fail;
 	} else {
 		for (i = 0; i < t->files.n; i++) {
 			char *argv[] = { "dpkg-deb", "--field", t->files.v[i],
 			    "Package", NULL };
 
-			if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+			if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code,
 			    err) < 0)
 				goto fail;
 			if (code)
@@ -712,7 +469,7 @@ check_deps(struct trial *t)
 	}
 	if (t->type == 'r') {
 		argv = make_argv(test, &t->files);
-		if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+		if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code,
 		    &err) < 0) {
 			vs_report_check(t->rep, "dependencies", VS_ST_ERROR,
 			    0, "%s", err.msg);
@@ -811,7 +568,7 @@ run_pm(struct trial *t, const char *step, const char *check,
 	char ct[48], *scriptlet;
 	int code = -1;
 
-	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) < 0) {
+	if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code, &err) < 0) {
 		vs_report_step_end(t->rep, s, VS_ST_ERROR, "%s", err.msg);
 		vs_report_check(t->rep, check, VS_ST_ERROR, 0, "%s", err.msg);
 		vs_buf_release(&out);
@@ -820,7 +577,7 @@ run_pm(struct trial *t, const char *step, const char *check,
 	if (t->type == 'r')
 		strip_rpm_noise(&out);
 	vs_report_step_output(t->rep, s, out.buf, out.len, code);
-	code_text(code, ct, sizeof(ct));
+	vs_trialvs_code_text(code, ct, sizeof(ct));
 	/* rpm only warns when %post or %postun fail, and exits 0 */
 	scriptlet = scriptlet_failure(out.buf);
 	vs_report_step_end(t->rep, s, code || scriptlet ? VS_ST_FAIL :
@@ -873,7 +630,7 @@ list_package_files(struct trial *t)
 	char *line, *save = NULL;
 	int code = 0;
 
-	if (vs_exec_capture(t, argv, step_ms(t), &out, &code, &err) == 0)
+	if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code, &err) == 0)
 		for (line = strtok_r(out.buf, "\n", &save); line;
 		    line = strtok_r(NULL, "\n", &save))
 			if (line[0] == '/' && strcmp(line, "/.") != 0)
@@ -1058,11 +815,11 @@ check_run(struct trial *t, const struct vs_check *c, long long left)
 	if (lim > left)
 		lim = left;
 	t0 = vs_report_now_ms();
-	if (vs_exec_capture(t, argv, lim, &out, &code, &err) < 0) {
+	if (vs_trialvs_exec(&t->v, argv, lim, &out, &code, &err) < 0) {
 		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s", err.msg);
 		return;
 	}
-	code_text(code, ct, sizeof(ct));
+	vs_trialvs_code_text(code, ct, sizeof(ct));
 	if (code != c->exit_code) {
 		i = vs_report_check(t->rep, name, VS_ST_FAIL,
 		    vs_report_now_ms() - t0, "%s, expected exit %d", ct,
@@ -1091,7 +848,7 @@ check_file(struct trial *t, const struct vs_check *c)
 	long uid;
 
 	/* the last component may be a symlink: look at it, not through */
-	fd = open_in_vs(t->rootfd, c->arg, O_PATH);
+	fd = vs_trialvs_open(t->rootfd, c->arg, O_PATH);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (c->ftest == VS_FILE_ABSENT && errno == ENOENT)
 			vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);
@@ -1138,7 +895,7 @@ wait_port(struct trial *t, int port, int udp, long long left)
 	int found = 0;
 
 	for (;;) {
-		report_ports(t, VS_RL_PORTS, port, udp, &found);
+		vs_trialvs_ports(&t->v, t->rep, VS_RL_PORTS, port, udp, &found);
 		if (found || vs_report_now_ms() >= end)
 			return found;
 		nanosleep(&ts, NULL);
@@ -1173,12 +930,12 @@ check_service(struct trial *t, const struct vs_check *c, long long left)
 	size_t i;
 	int code = 0;
 
-	if (vs_exec_capture(t, argv, left, &out, &code, &err) < 0)
+	if (vs_trialvs_exec(&t->v, argv, left, &out, &code, &err) < 0)
 		vs_report_check(t->rep, name, VS_ST_FAIL, 0, "%s", err.msg);
 	else if (code) {
 		i = vs_report_check(t->rep, name, VS_ST_FAIL,
 		    vs_report_now_ms() - t0, "%s start: %s", script,
-		    code_text(code, ct, sizeof(ct)));
+		    vs_trialvs_code_text(code, ct, sizeof(ct)));
 		vs_report_check_output(t->rep, i, out.buf, out.len);
 	} else if (c->port && !wait_port(t, c->port, 0,
 	    left - (vs_report_now_ms() - t0)))
@@ -1429,7 +1186,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 		struct vs_buf out = VS_BUF_INIT;
 		_cleanup_free_ char **argv = make_argv(rpmdb, &none);
 
-		if (vs_exec_capture(t, argv, step_ms(t), &out, &code,
+		if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code,
 		    err) < 0 || code != 0) {
 			if (code)
 				vs_err_set(err, EIO, "rpm --initdb: %.200s",
@@ -1453,8 +1210,8 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 
 	s = step_begin(t, "inspect");
 	list_package_files(t);
-	report_processes(t, VS_RL_PROCS_INSTALLED);
-	report_ports(t, VS_RL_PORTS, 0, 0, NULL);
+	vs_trialvs_processes(&t->v, t->rep, VS_RL_PROCS_INSTALLED);
+	vs_trialvs_ports(&t->v, t->rep, VS_RL_PORTS, 0, 0, NULL);
 	report_accounts(t, "/etc/passwd", &t->users0, VS_RL_USERS);
 	report_accounts(t, "/etc/group", &t->groups0, VS_RL_GROUPS);
 	if (vs_tree_record(&t->installed, t->rootfd, &t->before, t->skelfd,
@@ -1473,7 +1230,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 		return vs_err_set(err, EIO, "cannot run the package manager "
 		    "in the VS");
 	s = step_begin(t, "record leftovers");
-	report_processes(t, VS_RL_PROCS_REMOVED);
+	vs_trialvs_processes(&t->v, t->rep, VS_RL_PROCS_REMOVED);
 	if (vs_tree_record(&t->removed, t->rootfd, &t->before, t->skelfd,
 	    VS_TREE_HASH, TRIAL_MAX_HASH, err) < 0)
 		return fail_step(t, s, err);

@@ -72,5 +72,12 @@ vstry -q -r "$T/allow.recipe" --json "$PK/vsd-messy-1.0-1.noarch.rpm" >"$j" 2>/d
 is $? 0 "allow globs: the trial passes"
 [ "$(jq_py "$j" r[\"verdict\"])" = pass ] || diag "$(jq_py "$j" '[(c["name"], c["message"]) for c in r["checks"]] + [i["name"] for i in r["outside_files"]]')"
 is "$(jq_py "$j" 'len(r["processes_after_removal"])')" 0 "processes ignore: not even listed"
+# --shell-on-fail: bevs opens a shell in the failed trial's VS (here fed
+# from a pipe), and the VS is discarded when it exits
+out=$(echo 'echo "INSIDE $(hostname) uid=$(id -u)"; exit' |
+	vstry -q --shell-on-fail "$PK/vsd-messy-1.0-1.noarch.rpm" 2>&1)
+is $? 1 "--shell-on-fail: the verdict is still fail"
+case $out in *"INSIDE try-"*".vstry.invalid uid=0"*) pass "--shell-on-fail: the shell ran in the VS as its root";;
+	*) not_ok "--shell-on-fail: shell in the VS"; diag "$out";; esac
 is "$(trial_leftovers)" "" "nothing left at the end"
 done_testing
