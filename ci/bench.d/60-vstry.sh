@@ -74,5 +74,5 @@ hyperfine --style none --runs "$PAR_RUNS" --prepare sync \
 	-n "by hand x20, -P2" "seq 20 | xargs -P2 -I{} $W/byhand.sh {}" \
 	>/dev/null 2>&1 || echo "  (hyperfine failed)"
 summary "$W/par.json"
-left=$(ls -A "$W/root/vs" "$W/root/state/journal" 2>/dev/null)
+left=$(find "$W/root/vs" "$W/root/state/journal" -mindepth 1 -maxdepth 1 2>/dev/null)
 [ -z "$left" ] || echo "60-vstry: trials left something: $left"
