@@ -130,8 +130,10 @@ case $out3 in "sockd pid="*) [ "$out3" != "$out1" ]; ok $? "the next connection 
 # a flood: at most 3 programs at once; web2 is served meanwhile
 peer hold "$A" 10 20 2 >"$T/held" &
 HOLD=$!
-sleep 1
-n=$(ps --ppid $VD -o comm= | grep -c '^sleep$')
+# (children still entering the VS have not exec'd sleep yet)
+wait_until 5 bash -c "[ \$(ps --ppid $VD -o comm= | grep -c '^sleep$') -ge 3 ]"
+sleep 0.5
+n=$(ps --ppid $VD -o comm= | grep -vc '^netsvc-sockd$')
 [ "$n" -le 3 ] && [ "$n" -ge 1 ]; ok $? "flood: $n programs running (limit 3)"
 [ "$n" -ge 1 ] || ps --ppid $VD -o pid,comm,args | sed 's/^/# /'
 is "$(timeout 10 bash -c "cat </dev/tcp/$B/7")" "web2-ok" "web2 is served during the flood"
