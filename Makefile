@@ -38,7 +38,8 @@ LIBS        = -Wl,--as-needed $(PKG_LIBS) -lpthread -lcrypt
 DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev libcrypt-dev \
 	libseccomp-dev libcmocka-dev libssl-dev rpm iproute2 util-linux \
 	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps time \
-	psmisc file xz-utils cpio wrk python3 iperf3 iputils-ping nftables
+	psmisc file xz-utils cpio wrk python3 iperf3 iputils-ping nftables \
+	bash-completion
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c src/lib/priv/*.c))
 LIB_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC))

@@ -28,6 +28,25 @@ done
 is "$missing" "" "every man page is installed in its section"
 [ -f "$D/etc/vsd/vsd.conf" ]; ok $? "vsd.conf installed under /etc/vsd"
 cmp -s conf/vsd.conf "$D/etc/vsd/vsd.conf"; ok $? "installed vsd.conf is the default"
+# units and init scripts name the installed programs, not /usr/local
+grep -q '^ExecStart=/usr/sbin/vsd -f$' "$D/lib/systemd/system/vsd.service"
+ok $? "vsd.service: ExecStart is the installed /usr/sbin/vsd"
+bad=
+for u in "$D"/lib/systemd/system/*.service; do
+	for x in $(sed -n 's/^Exec[A-Za-z]*=-\{0,1\}\([^ ]*\).*/\1/p' "$u"); do
+		case $x in /bin/kill) continue ;; esac
+		[ -x "$D$x" ] || bad="$bad ${u##*/}:$x"
+	done
+done
+is "$bad" "" "every unit's Exec* program is installed"
+grep -q 'VSD:-/usr/sbin/vsd}' "$D/etc/init.d/vsd"; ok $? "init script: /usr/sbin/vsd"
+! grep -rq /usr/local "$D/lib/systemd/system" "$D/etc/init.d"
+ok $? "no /usr/local left in units and init scripts"
+missing=
+for p in $progs; do
+	[ -f "$D/usr/share/bash-completion/completions/$p" ] || missing="$missing $p"
+done
+is "$missing" "" "a bash completion for every program, under its name"
 n_unexpected=$(find "$D" -type f | grep -v -E "^$D/(usr/(sbin|libexec/freevsd|share/(man|bash-completion|freevsd))|etc/(vsd|init\.d)|lib/systemd/system)/" | wc -l)
 is "$n_unexpected" 0 "nothing installed outside the documented directories"
 
