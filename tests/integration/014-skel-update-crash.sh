@@ -54,7 +54,7 @@ PY
 }
 
 round=0
-for point in build swap relink relink relink; do
+for point in build swap relink relink; do
 	round=$((round + 1))
 	for d in $(seq 1 20); do for f in $(seq 1 100); do
 		echo "v$round $d $f" >"$FX/usr/share/bulk/$d/$f"
