@@ -2,7 +2,7 @@
 # after common.sh.
 #
 # rt_setup: a state root with a fixture skeleton (vsroot.sh) and the
-#   attack probe built ($T/vsprobe).
+#   attack probe (tests/helpers/vsprobe.c) at $T/vsprobe.
 # rt_vs NAME IP: create VS NAME with vsdadm, put vsprobe into it as
 #   /usr/bin/vsprobe, and make sure it is stopped when the script ends.
 # rt_init_pid NAME: host pid of the VS's vsinit ("" if not running).
@@ -15,14 +15,14 @@
 
 rt_setup() {
 	need_root
-	need_cmd vsdadm vsboot bevs cc
+	need_cmd vsdadm vsboot bevs
 	new_state_root
 	host_ids_fixture
 	S=$ROOT/skel
 	mkdir -p "$S" "$ROOT/state/skel"
 	fixture_skel "$S"
-	cc -static -O2 -o "$T/vsprobe" "$VSD_TOP/tests/data/vsprobe.c" ||
-		bail "cannot build vsprobe"
+	[ -x "$VSD_BUILD/tests/vsprobe" ] || bail "build/tests/vsprobe missing (make)"
+	cp "$VSD_BUILD/tests/vsprobe" "$T/vsprobe"
 }
 
 rt_vs() {

@@ -1,12 +1,15 @@
 /* vsprobe.c - attacks run inside a VS by the runtime tests (1xx).
  *
- * Built statically by the tests (cc -static) and copied into a VS.  Each
+ * Built by make (build/tests/vsprobe, libc only) and copied into a VS,
+ * whose skeleton carries the host's libc.  Each
  * subcommand tries one thing a VS must not be able to do and prints
  * "blocked: <errno text>" (exit 0) or "ESCAPED: <what>" (exit 1), so a
  * test reads as "the attack was blocked".  Subcommands that measure
  * (forkbomb, memhog) print numbers.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
