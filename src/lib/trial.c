@@ -61,6 +61,7 @@ struct trial {
 	struct strv users0, groups0;	/* "name\tdetail" sorted */
 	struct vs_tree before, installed, removed;
 	struct vs_trialvs v;		/* the running VS */
+	long long noroutes0;		/* vs_trialvs_noroutes() before */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -1025,6 +1026,26 @@ policy_checks(struct trial *t)
 	}
 }
 
+/* Attempts to reach other hosts during the whole trial: with loopback
+ * only, each shows as a packet without a route.  Reported, not failed: a
+ * package may probe the network and cope without it. */
+static void
+network_check(struct trial *t)
+{
+	long long n = vs_trialvs_noroutes(&t->v);
+
+	if (n < 0 || t->noroutes0 < 0)
+		vs_report_check(t->rep, "network", VS_ST_SKIP, 0,
+		    "the VS's network counters cannot be read");
+	else if (n - t->noroutes0 == 0)
+		vs_report_check(t->rep, "network", VS_ST_PASS, 0, NULL);
+	else
+		vs_report_check(t->rep, "network", VS_ST_INFO, 0,
+		    "%lld attempt(s) to reach a network the VS %s", n -
+		    t->noroutes0, t->rc->network ? "has no route to" :
+		    "does not have (loopback only)");
+}
+
 /* ---- discard and repair ----------------------------------------------------- */
 
 int
@@ -1202,6 +1223,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 		return -1;
 	read_accounts(t->rootfd, "/etc/passwd", &t->users0);
 	read_accounts(t->rootfd, "/etc/group", &t->groups0);
+	t->noroutes0 = vs_trialvs_noroutes(&t->v);
 
 	check_deps(t);
 	if (install(t) < 0)
@@ -1238,6 +1260,7 @@ trial_body(struct trial *t, int *fds, size_t nfds, struct vs_err *err)
 	vs_report_step_end(t->rep, s, VS_ST_PASS, "%zu left",
 	    t->rep->lists[VS_RL_LEFTOVERS].n);
 	policy_checks(t);
+	network_check(t);
 	return 0;
 }
 

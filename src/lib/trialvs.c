@@ -253,3 +253,66 @@ vs_trialvs_ports(const struct vs_trialvs *v, struct vs_report *rep,
 	}
 	vs_buf_release(&b);
 }
+
+/* One counter of a /proc/net/snmp-style table: a header line "Ip: A B"
+ * followed by a value line "Ip: 1 2". */
+static long long
+snmp_field(const char *text, const char *table, const char *field)
+{
+	size_t tl = strlen(table);
+	const char *h, *v, *p, *q;
+	int col = -1, i = 0;
+
+	for (h = text; (h = strstr(h, table)); h += tl) {
+		if (h != text && h[-1] != '\n')
+			continue;
+		v = strchr(h, '\n');
+		if (!v || strncmp(v + 1, table, tl) != 0)
+			return -1;
+		/* which column of the header is field */
+		for (p = h + tl; *p && *p != '\n'; p = q) {
+			while (*p == ' ')
+				p++;
+			for (q = p; *q && *q != ' ' && *q != '\n'; q++)
+				;
+			if ((size_t)(q - p) == strlen(field) &&
+			    strncmp(p, field, (size_t)(q - p)) == 0) {
+				col = i;
+				break;
+			}
+			i++;
+		}
+		if (col < 0)
+			return -1;
+		for (p = v + 1 + tl, i = 0; *p && *p != '\n'; i++) {
+			while (*p == ' ')
+				p++;
+			if (i == col)
+				return strtoll(p, NULL, 10);
+			while (*p && *p != ' ' && *p != '\n')
+				p++;
+		}
+		return -1;
+	}
+	return -1;
+}
+
+long long
+vs_trialvs_noroutes(const struct vs_trialvs *v)
+{
+	struct vs_buf b = VS_BUF_INIT;
+	char path[64];
+	long long n4, n6 = 0;
+	const char *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/net/snmp", (int)v->init_pid);
+	read_host_small(path, &b, 65536);
+	n4 = snmp_field(b.buf, "Ip:", "OutNoRoutes");
+	vs_buf_reset(&b);
+	snprintf(path, sizeof(path), "/proc/%d/net/snmp6", (int)v->init_pid);
+	read_host_small(path, &b, 65536);
+	if ((p = strstr(b.buf, "Ip6OutNoRoutes")))
+		n6 = strtoll(p + strlen("Ip6OutNoRoutes"), NULL, 10);
+	vs_buf_release(&b);
+	return n4 < 0 ? -1 : n4 + n6;
+}

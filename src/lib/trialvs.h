@@ -64,4 +64,12 @@ size_t vs_trialvs_processes(const struct vs_trialvs *v, struct vs_report *rep,
 void vs_trialvs_ports(const struct vs_trialvs *v, struct vs_report *rep,
     enum vs_report_list_kind list, int want_port, int want_udp, int *found);
 
+/*
+ * Packets the VS's network stack had no route for (IPv4 OutNoRoutes plus
+ * IPv6 Ip6OutNoRoutes of its namespace): with loopback only, every
+ * attempt to reach another host counts here (a TCP connect or a UDP send
+ * failing with ENETUNREACH).  -1 when it cannot be read.
+ */
+long long vs_trialvs_noroutes(const struct vs_trialvs *v);
+
 #endif

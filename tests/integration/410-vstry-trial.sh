@@ -20,6 +20,8 @@ for p in vsd-hello-1.0-1.noarch.rpm vsd-hello_1.0-1_all.deb; do
 		"$p: /usr/bin/vsd-hello is a package file"
 	is "$(jq_py "$T/$p.json" 'len(r["outside_files"]) + len(r["left_after_removal"])')" 0 \
 		"$p: nothing outside, nothing left"
+	is "$(jq_py "$T/$p.json" '[c["status"] for c in r["checks"] if c["name"] == "network"][0]')" pass \
+		"$p: no attempt to reach the network"
 	is "$(jq_py "$T/$p.json" '[c["status"] for c in r["checks"] if c["name"].startswith("run: vsd-hello")][0]')" pass \
 		"$p: recipe run check passed"
 	is "$(jq_py "$T/$p.json" '[c["status"] for c in r["checks"] if c["name"] == "file /usr/bin/vsd-hello mode"][0]')" pass \

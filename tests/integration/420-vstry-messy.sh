@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The misbehaving sample (vsd-messy), rpm and deb: each of its misdeeds
 # appears in the report: a file written outside its list, a user and a
-# group added, a daemon left running after install and after removal,
+# group added, an attempt to reach the network (the VS has loopback only),
+# a daemon left running after install and after removal,
 # state left after removal, a set-uid shell, a world-writable file; the
 # verdict is fail (exit 1) with the failing policies named; nothing of
 # the trial is left.
@@ -39,6 +40,10 @@ for p in vsd-messy-1.0-1.noarch.rpm vsd-messy_1.0-1_all.deb; do
 	for c in outside leftovers processes users setid; do
 		is "$(status "$j" $c)" fail "$p: check '$c' fails"
 	done
+	is "$(status "$j" network)" info "$p: its attempt to reach the network is reported"
+	is "$(jq_py "$j" '[c["message"] for c in r["checks"] if c["name"] == "network"][0]')" \
+		"1 attempt(s) to reach a network the VS does not have (loopback only)" \
+		"$p: ... as one attempt without a route"
 	is "$(status "$j" install)" pass "$p: install itself passes"
 	is "$(status "$j" "run: vsd-messy")" pass "$p: recipe run check passes"
 	is "$(trial_leftovers)" "" "$p: VS, daemon, cgroup and journal entry gone"
