@@ -76,7 +76,9 @@ static int
 ensure_dir(const struct vs_conf *conf, const char *sub, struct vs_err *err)
 {
 	_cleanup_free_ char *path = vs_conf_dir(conf, sub);
-	mode_t mode = strcmp(sub, "state") ? 0755 : 0700;
+	/* as vsd makes them: state/ and the rights (state/priv) private */
+	mode_t mode = strcmp(sub, "state") && strcmp(sub, "state/priv") ?
+	    0755 : 0700;
 
 	if (mkdir(path, mode) < 0 && errno != EEXIST)
 		return vs_err_sys(err, "cannot create '%s'", path);

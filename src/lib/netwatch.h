@@ -39,7 +39,8 @@ void vs_netup_free(struct vs_netup *ups, size_t n);
 /*
  * An inotify fd (non-blocking, cloexec) watching run/netns, state/vs and
  * each state_root-relative directory in extra (NULL-terminated; may be
- * NULL).  Missing directories are created (0755; state itself 0700).
+ * NULL).  Missing directories are created (0755; state and state/priv 0700, as
+ * vsd makes them).
  * Read and discard its events, then rescan.
  */
 int vs_netwatch_open(const struct vs_conf *conf, const char *const *extra,
