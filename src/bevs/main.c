@@ -161,9 +161,11 @@ relay_loop(pid_t pid, int in_from, int in_to, int out_from[2], int out_to[2])
 		if (rc <= 0)
 			break;		/* drained (or poll failed) */
 		if (p[0].revents && !pump(in_from, in_to)) {
-			/* end of our input: tell a pipe reader so; a pty
-			 * gets its EOF character from the user */
-			if (in_to >= 0 && !isatty(in_to) && in_to != out_from[0])
+			/* end of our input: a pipe reader sees EOF when we
+			 * close it, a pty's reader when we type ^D */
+			if (in_to >= 0 && isatty(in_to))
+				(void)!write(in_to, "\004", 1);
+			else if (in_to >= 0)
 				close(in_to);
 			in_from = -1;
 		}

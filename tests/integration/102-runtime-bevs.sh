@@ -39,6 +39,8 @@ bevs web1 bash -c 'exit 7'; is $? 7 "exit 7 passes through"
 bevs web1 bash -c 'kill -9 $$'; is $? 137 "death by SIGKILL is 128+9"
 is "$(bevs web1 cat /proc/sys/kernel/hostname)" web1.example.com "works without a tty"
 is "$(echo piped | bevs web1 cat)" piped "stdin from a pipe"
+out=$(echo piped | timeout 20 bevs -t web1 cat); rc=$?
+ok $([ $rc -eq 0 ] && echo "$out" | grep -q piped; echo $?) "-t: a pty fed from a pipe ends at its EOF"
 bevs web1 bash -c 'echo to-file; echo to-err >&2' >"$T/o" 2>"$T/e"
 is "$(cat "$T/o")/$(cat "$T/e")" "to-file/to-err" "stdout and stderr to files"
 is "$(bevs web1 bash -c 'id -un; echo $HOME')" "admin
