@@ -332,18 +332,38 @@ still_old(struct relink *r, const struct vs_fswalk_ent *w,
 	}
 }
 
-/* Is it already the new skeleton's (a resumed run)? */
+/* Is it already the new skeleton's (a resumed run, or an entry the
+ * update does not change)?  The inode for linked files; the target for
+ * symlinks; the content, owner and mode for the VS's own copies. */
 static int
 already_new(struct relink *r, const struct vs_fswalk_ent *w,
     const struct vs_mentry *e)
 {
+	unsigned char md[VS_HASH_LEN];
 	struct stat st;
 
-	if (e->type == 'f' && vs_skel_private(e, r->newcopy) == NULL &&
-	    S_ISREG(w->st->st_mode) &&
-	    fstatat(r->newskel, e->path, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return st.st_dev == w->st->st_dev && st.st_ino == w->st->st_ino;
-	return 0;
+	if (e->type == 'l' && S_ISLNK(w->st->st_mode)) {
+		char t[4097];
+		ssize_t n = readlinkat(w->dirfd, w->name, t, sizeof(t) - 1);
+
+		if (n < 0)
+			return 0;
+		t[n] = '\0';
+		return strcmp(t, e->target) == 0;
+	}
+	if (e->type != 'f' || !S_ISREG(w->st->st_mode))
+		return 0;
+	if (vs_skel_private(e, r->newcopy) == NULL)
+		return fstatat(r->newskel, e->path, &st, AT_SYMLINK_NOFOLLOW)
+		    == 0 && st.st_dev == w->st->st_dev &&
+		    st.st_ino == w->st->st_ino;
+	if (w->st->st_nlink != 1 || !e->has_hash ||
+	    w->st->st_size != e->size ||
+	    w->st->st_uid != shift(r->rec, e->uid) ||
+	    (w->st->st_mode & 07777) != (e->mode | 0200))
+		return 0;
+	return vs_hash_file_at(w->dirfd, w->name, md, NULL) == 0 &&
+	    memcmp(md, e->sha256, VS_HASH_LEN) == 0;
 }
 
 static int
