@@ -456,9 +456,9 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 	pid_t init;
 	ssize_t n;
 
-	/* we were forked, not exec'd: drop every fd of our caller (vsd's
-	 * sockets and clients must not live on in us), keep the report pipe
-	 * as fd 3, stdio on /dev/null */
+	/* we were forked, not exec'd, and outlive our caller: drop every fd
+	 * of it (vsd's sockets and clients, a vstry trial lock must not live
+	 * on in us), keep the report pipe as fd 3, stdio on /dev/null */
 	setsid();
 	set_title();
 	if (report != 3) {
@@ -706,12 +706,6 @@ vs_run_start(const struct vs_conf *conf, const char *name, unsigned flags,
 	if (mid == 0) {
 		close(pfd[0]);
 		close(lock);
-		/* the monitor outlives its caller: it must keep none of the
-		 * caller's fds (a vstry trial lock, vsd's sockets), or those
-		 * stay held after the caller dies */
-		if (pfd[1] > 3)
-			close_range(3, (unsigned)pfd[1] - 1, 0);
-		close_range((unsigned)pfd[1] + 1, ~0U, 0);
 		if (fork() == 0)
 			monitor_main(conf, &rec, pfd[1]);
 		_exit(0);
