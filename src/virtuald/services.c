@@ -6,6 +6,7 @@
  *	max_conns 64			# all services of this VS at once
  *	service echo {
  *		port 7
+ *		protocol tcp		# the only one
  *		mode nowait		# or: wait (on-demand daemon)
  *		user alice		# a user of the VS
  *		program /bin/cat -u	# path inside the VS, then arguments
@@ -114,6 +115,13 @@ table_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 	}
 	if (!strcmp(av[0], "max_conns"))
 		return num(p, ac, av, 0, 100000, &s->max_conns);
+	if (!strcmp(av[0], "protocol")) {
+		/* datagram services have no connection to hand over */
+		if (ac != 2 || strcmp(av[1], "tcp"))
+			return vs_conf_error(p, "protocol: only tcp is "
+			    "supported");
+		return 0;
+	}
 	if (!strcmp(av[0], "rate"))
 		return num(p, ac, av, 0, 1000000, &s->rate);
 	if (!strcmp(av[0], "idle"))

@@ -18,6 +18,26 @@ out=$(vsredirect -n 2>&1); rc=$?
 is "$rc" 1 "-n fails on a rule targeting a privileged port"
 case $out in *"redirect/web1:1: '80' is not an unprivileged"*) pass "-n names file, line and cause";;
 	*) not_ok "-n names file, line and cause"; diag "$out";; esac
+bad() {	# bad "RULES" "EXPECTED MESSAGE PART" DESCRIPTION
+	printf '%b' "$1" >"$ROOT/state/redirect/web1"
+	out=$(vsredirect -n 2>&1)
+	case $out in *"$2"*) pass "$3";; *) not_ok "$3"; diag "$out";; esac
+}
+bad 'redirect 0 to 8080\n' "'0' is not a privileged" "port 0 refused"
+bad 'redirect 80 to 99999\n' "'99999' is not an unprivileged" "target beyond 65535 refused"
+bad 'redirect 80 to 8080 proxy v9\n' "unknown proxy version 'v9'" "unknown PROXY version refused"
+bad 'max_conns -1\n' "usage: max_conns N" "negative limit refused"
+echo "canary:x:0:0" >"$T/canary"
+bad "include \"$T/canary\"\n" "unknown keyword" "an included non-rule file is refused"
+bad "$(for i in $(seq 1 70); do printf 'redirect %d to %d\\n' $i $((2000 + i)); done)" \
+	"too many rules" "more than 64 rules refused"
+printf 'server_name web1.test\nredirect 80 to 8080\nproxy v1\n' >"$ROOT/state/apache/web1" 2>/dev/null ||
+	{ mkdir -p "$ROOT/state/apache"; printf 'server_name web1.test\nredirect 80 to 8080\nproxy v1\n' >"$ROOT/state/apache/web1"; }
+rm -f "$ROOT/state/redirect/web1"
+out=$(vsredirect -n 2>&1)
+case $out in *"apache/web1:3: unknown keyword 'proxy'"*) pass "vsd's mod_apache file takes only vsd's keywords";;
+	*) not_ok "vsd's mod_apache file takes only vsd's keywords"; diag "$out";; esac
+rm -f "$ROOT/state/apache/web1"
 cat >"$ROOT/state/redirect/web1" <<EOR
 # web1's rules (vsd's mod_apache writes this file)
 redirect 81 to 8081 proxy v1

@@ -72,6 +72,21 @@ out=$(virtuald -n 2>&1); rc=$?
 is "$rc" 1 "-n fails on a bad table"
 case $out in *"services/web2:2: port: expected a number in 1..65535"*) pass "-n names file, line and cause";;
 	*) not_ok "-n names file, line and cause"; diag "$out";; esac
+# hostile tables: every one refused with its line
+bad() {	# bad "TABLE" "EXPECTED MESSAGE PART" DESCRIPTION
+	printf '%b' "$1" >"$ROOT/state/services/web2"
+	out=$(virtuald -n 2>&1)
+	case $out in *"$2"*) pass "$3";; *) not_ok "$3"; diag "$out";; esac
+}
+bad 'service a {\n port 7\n user root\n}\n' "service 'a' needs port, user and program" "incomplete service"
+bad 'service a {\n port 7\n user root\n program /bin/true\n' "not closed" "unclosed block"
+bad 'service a {\n port 7\n user root\n program bin/true\n}\n' "an absolute path" "relative program path"
+bad 'service a {\n port 7\n user root\n program /bin/true\n}\nservice b {\n port 7\n user root\n program /bin/true\n}\n' "port 7 is already service 'a'" "two services on one port"
+bad 'service ../x {\n' "invalid service name" "service name with a path"
+bad 'service a {\n user root;rm\n' "invalid user name" "user name with junk"
+bad 'service a {\n protocol udp\n' "only tcp" "udp refused honestly"
+bad "$(printf 'service s%d {\\n port %d\\n user root\\n program /bin/true\\n}\\n' $(for i in $(seq 1 70); do echo $i $((1000 + i)); done))" \
+	"too many services" "more than 64 services"
 cp "$T/web2.good" "$ROOT/state/services/web2"
 is "$(virtuald -n 2>&1)" "configuration OK" "-n accepts the tables"
 virtuald -Q >/dev/null 2>&1; is $? 2 "usage error exits 2"
