@@ -64,6 +64,7 @@ struct vs_clone_plan {
 	size_t npats;
 	struct arena arena;
 	struct vs_manifest man;	/* when planned from it: names point in */
+	char *cache;		/* when loaded from the cache: names point in */
 	const char *source;
 	dev_t dev;
 };
@@ -110,6 +111,7 @@ vs_clone_plan_free(struct vs_clone_plan *p)
 	free(p->pats);
 	arena_release(&p->arena);
 	vs_manifest_release(&p->man);
+	free(p->cache);
 	free(p);
 }
 
@@ -433,12 +435,201 @@ load_manifest(struct vs_clone_plan *p, const char *path, struct vs_err *err)
 	return vs_manifest_load(dfd, slash + 1, &p->man, err);
 }
 
+/* ---- the plan cache ---------------------------------------------------------
+ *
+ * Parsing an 80,000-line manifest costs more CPU than linking the tree, and
+ * every create would do it again.  So the plan made from a manifest is
+ * kept beside it (state_root/state/skel/clone.plan): the plan's arrays with
+ * string pointers turned into offsets of a string table.  It is keyed by
+ * the manifest's and the copy file's inode, size and mtime (vsdskel
+ * replaces both by rename) and by this build's struct sizes; anything
+ * else, or any bound that does not hold, and the manifest is read again.
+ * It lives in the root-only state directory, trusted like the manifest.
+ */
+
+#define CACHE_MAGIC "VSPLAN1"
+
+struct cache_hdr {
+	char magic[8];
+	uint64_t key[8];
+	uint64_t ndirs, nents, nsubs, strsize;
+};
+
+static void
+cache_key(const char *manifest, const char *copy, uint64_t key[8])
+{
+	struct stat st;
+
+	memset(key, 0, 8 * sizeof(*key));
+	if (stat(manifest, &st) == 0) {
+		key[0] = st.st_ino;
+		key[1] = (uint64_t)st.st_size;
+		key[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000ULL +
+		    (uint64_t)st.st_mtim.tv_nsec;
+	}
+	if (copy && stat(copy, &st) == 0) {
+		key[3] = st.st_ino;
+		key[4] = (uint64_t)st.st_size;
+		key[5] = (uint64_t)st.st_mtim.tv_sec * 1000000000ULL +
+		    (uint64_t)st.st_mtim.tv_nsec;
+	}
+	key[6] = sizeof(struct pdir);
+	key[7] = sizeof(struct pent);
+}
+
+static uintptr_t
+str_off(struct vs_buf *strs, const char *s)
+{
+	size_t off = strs->len;
+
+	vs_buf_add(strs, s, strlen(s) + 1);
+	return off;
+}
+
+/* Write the plan as path (temporary file + rename); failures only cost
+ * the next create a manifest parse, so they are not errors. */
+static void
+cache_save(const struct vs_clone_plan *p, const char *path,
+    const uint64_t key[8])
+{
+	struct vs_buf out = VS_BUF_INIT, strs = VS_BUF_INIT;
+	struct pdir *dirs = xmalloc((p->ndirs + 1) * sizeof(*dirs));
+	struct pent *ents = xmalloc((p->nents + 1) * sizeof(*ents));
+	size_t i, nsubs = p->ndirs ? p->ndirs - 1 : 0;
+	struct cache_hdr h;
+	char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid());
+	int fd;
+
+	for (i = 0; i < p->ndirs; i++) {
+		dirs[i] = p->dirs[i];
+		dirs[i].name = (const char *)str_off(&strs, p->dirs[i].name);
+		dirs[i].path = (const char *)str_off(&strs, p->dirs[i].path);
+	}
+	for (i = 0; i < p->nents; i++) {
+		ents[i] = p->ents[i];
+		ents[i].name = (const char *)str_off(&strs, p->ents[i].name);
+		ents[i].target = p->ents[i].target ? (const char *)
+		    str_off(&strs, p->ents[i].target) : (const char *)UINTPTR_MAX;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC));
+	memcpy(h.key, key, sizeof(h.key));
+	h.ndirs = p->ndirs;
+	h.nents = p->nents;
+	h.nsubs = nsubs;
+	h.strsize = strs.len;
+	vs_buf_add(&out, &h, sizeof(h));
+	vs_buf_add(&out, dirs, p->ndirs * sizeof(*dirs));
+	vs_buf_add(&out, ents, p->nents * sizeof(*ents));
+	vs_buf_add(&out, p->subs, nsubs * sizeof(*p->subs));
+	vs_buf_add(&out, strs.buf, strs.len);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd >= 0) {
+		ssize_t w = write(fd, out.buf, out.len);
+
+		if (close(fd) == 0 && w == (ssize_t)out.len &&
+		    rename(tmp, path) == 0)
+			tmp[0] = '\0';
+		if (tmp[0])
+			unlink(tmp);
+	}
+	free(tmp);
+	free(dirs);
+	free(ents);
+	vs_buf_release(&out);
+	vs_buf_release(&strs);
+}
+
+/* Fill p from the cache at path if it matches key; 1 if so, 0 if not. */
+static int
+cache_load(struct vs_clone_plan *p, const char *path, const uint64_t key[8])
+{
+	_cleanup_close_ int fd = -1;
+	struct vs_buf b = VS_BUF_INIT;
+	struct cache_hdr h;
+	const char *at, *strs;
+	size_t i, need;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || vs_buf_read_fd(&b, fd, 1UL << 31) < 0 ||
+	    b.len < sizeof(h))
+		goto no;
+	memcpy(&h, b.buf, sizeof(h));
+	if (memcmp(h.magic, CACHE_MAGIC, sizeof(CACHE_MAGIC)) != 0 ||
+	    memcmp(h.key, key, sizeof(h.key)) != 0 || h.ndirs == 0 ||
+	    h.ndirs > UINT32_MAX || h.nents > UINT32_MAX ||
+	    h.nsubs != h.ndirs - 1 || h.strsize == 0)
+		goto no;
+	need = sizeof(h) + h.ndirs * sizeof(struct pdir) +
+	    h.nents * sizeof(struct pent) + h.nsubs * sizeof(uint32_t) +
+	    h.strsize;
+	if (need != b.len)
+		goto no;
+	at = b.buf + sizeof(h);
+	strs = b.buf + b.len - h.strsize;
+	if (strs[h.strsize - 1] != '\0')
+		goto no;
+	p->dirs = xmalloc(h.ndirs * sizeof(*p->dirs));
+	memcpy(p->dirs, at, h.ndirs * sizeof(*p->dirs));
+	at += h.ndirs * sizeof(*p->dirs);
+	p->ents = xmalloc((h.nents ? h.nents : 1) * sizeof(*p->ents));
+	memcpy(p->ents, at, h.nents * sizeof(*p->ents));
+	at += h.nents * sizeof(*p->ents);
+	p->subs = xmalloc((h.nsubs ? h.nsubs : 1) * sizeof(*p->subs));
+	memcpy(p->subs, at, h.nsubs * sizeof(*p->subs));
+	p->ndirs = p->adirs = h.ndirs;
+	p->nents = p->aents = h.nents;
+	/* every index and offset in bounds, or the cache is not used */
+	for (i = 0; i < h.ndirs; i++) {
+		struct pdir *d = &p->dirs[i];
+
+		if ((uintptr_t)d->name >= h.strsize ||
+		    (uintptr_t)d->path >= h.strsize || d->parent >= h.ndirs ||
+		    d->ent_first > h.nents || d->ent_n > h.nents - d->ent_first ||
+		    d->sub_first > h.nsubs || d->sub_n > h.nsubs - d->sub_first)
+			goto bad;
+		d->name = strs + (uintptr_t)d->name;
+		d->path = strs + (uintptr_t)d->path;
+	}
+	for (i = 0; i < h.nents; i++) {
+		struct pent *e = &p->ents[i];
+
+		if ((uintptr_t)e->name >= h.strsize || e->dir >= h.ndirs ||
+		    e->kind > K_SKIP || ((uintptr_t)e->target != UINTPTR_MAX &&
+		    (uintptr_t)e->target >= h.strsize))
+			goto bad;
+		e->name = strs + (uintptr_t)e->name;
+		e->target = (uintptr_t)e->target == UINTPTR_MAX ? NULL :
+		    strs + (uintptr_t)e->target;
+	}
+	for (i = 0; i < h.nsubs; i++)
+		if (p->subs[i] == 0 || p->subs[i] >= h.ndirs)
+			goto bad;
+	p->cache = vs_buf_detach(&b, NULL);
+	p->source = "cache";
+	return 1;
+bad:
+	free(p->dirs);
+	free(p->ents);
+	free(p->subs);
+	p->dirs = NULL;
+	p->ents = NULL;
+	p->subs = NULL;
+	p->ndirs = p->adirs = p->nents = p->aents = 0;
+no:
+	vs_buf_release(&b);
+	return 0;
+}
+
 int
 vs_clone_plan_new(int skelfd, const char *manifest_path,
     const char *copy_path, struct vs_clone_plan **out, struct vs_err *err)
 {
 	struct vs_clone_plan *p = xcalloc(1, sizeof(*p));
 	struct vs_buf path = VS_BUF_INIT;
+	_cleanup_free_ char *cache = NULL;
+	uint64_t key[8];
 	struct stat st;
 	int fd, rc;
 
@@ -449,6 +640,17 @@ vs_clone_plan_new(int skelfd, const char *manifest_path,
 		goto fail;
 	}
 	p->dev = st.st_dev;
+	if (manifest_path) {
+		const char *slash = strrchr(manifest_path, '/');
+
+		cache_key(manifest_path, copy_path, key);
+		cache = slash ? xasprintf("%.*s/clone.plan",
+		    (int)(slash - manifest_path), manifest_path) : NULL;
+		if (key[0] && cache && cache_load(p, cache, key)) {
+			*out = p;
+			return 0;
+		}
+	}
 	add_dir(p, 0, "", ".", &st);
 	if (manifest_path && load_manifest(p, manifest_path, err) < 0)
 		goto fail;
@@ -457,6 +659,8 @@ vs_clone_plan_new(int skelfd, const char *manifest_path,
 		if (plan_manifest(p, err) < 0)
 			goto fail;
 		group(p);
+		if (cache)
+			cache_save(p, cache, key);
 		*out = p;
 		return 0;
 	}

@@ -17,7 +17,10 @@
  * copies their owner write bit, which the skeleton strips.
  *
  * The plan comes from the skeleton manifest when vsdskel wrote one
- * (no per-file stat at all), else from a walk of the skeleton.  The
+ * (no per-file stat at all), else from a walk of the skeleton.  A plan
+ * made from a manifest is cached beside it as clone.plan (keyed by the
+ * manifest's and the copy file's inode, size and mtime), so the next
+ * plan costs a read instead of a parse.  The
  * skeleton is trusted host data (root-owned, written only by vsdskel);
  * the destination must be a fresh empty directory.
  *
@@ -43,7 +46,7 @@ int vs_clone_plan_new(int skelfd, const char *manifest_path,
     const char *copy_path, struct vs_clone_plan **out, struct vs_err *err);
 void vs_clone_plan_free(struct vs_clone_plan *plan);
 
-/* "manifest" or "walk": where the plan came from. */
+/* "cache", "manifest" or "walk": where the plan came from. */
 const char *vs_clone_plan_source(const struct vs_clone_plan *plan);
 
 struct vs_clone_stats {

@@ -41,7 +41,7 @@ struct vs_create_req {
 struct vs_create_stats {
 	uint64_t dirs, linked, copied, symlinks, skipped;
 	double seconds;		/* clone + accounts + rename */
-	const char *plan;	/* "manifest" or "walk" (clone.h), static */
+	const char *plan;	/* "cache", "manifest" or "walk" (clone.h) */
 };
 
 /*

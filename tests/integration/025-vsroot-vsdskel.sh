@@ -55,7 +55,28 @@ if out=$(vsboot --start web1 2>&1); then
 else
 	not_ok "vsboot --start web1 (runtime): $out"
 fi
-run_ok "second VS" vsdadm create web2 10.77.6.3 web2.example.com
+out=$(vsdadm --json create web2 10.77.6.3 web2.example.com) || bail "create: $out"
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" cache \
+	"second VS planned from the cached plan"
+# the cached plan builds the same tree: paths, types, modes, targets,
+# owners relative to each VS's base, shared or not
+tree() {	# tree ROOT BASE
+	(cd "$1" && find . -printf '/%P|%y|%m|%l|%U|%G|%n\n' | sort |
+		awk -F'|' -v OFS='|' -v b="$2" '{ if ($5 >= b) $5 -= b; if ($6 >= b) $6 -= b; print }' |
+		grep -v '^/etc/host')
+}
+base2=$(vs_uid web2)
+is "$(tree "$ROOT/vs/web2" "$base2" | sha256sum)" "$(tree "$V" "$base" | sha256sum)" \
+	"same tree from the cache as from the manifest"
+touch "$ROOT/state/skel/copy"
+out=$(vsdadm --json create web3 10.77.6.4 web3.example.com) || bail "create: $out"
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
+	"a changed copy file invalidates the cache"
+printf 'garbage' >"$ROOT/state/skel/clone.plan"
+out=$(vsdadm --json create web4 10.77.6.5 web4.example.com) || bail "create: $out"
+is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
+	"a corrupt cache is ignored"
+run_ok "delete web3, web4" sh -c 'vsdadm delete web3 && vsdadm delete web4'
 run_ok "delete both" sh -c 'vsdadm delete web1 && vsdadm delete web2'
 run_ok "vsdskel check: skeleton as built" vsdskel -q check
 is "$(ls -A "$ROOT/vs" | wc -l)" 0 "nothing left under vs/"
