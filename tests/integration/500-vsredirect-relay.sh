@@ -51,8 +51,8 @@ vsredirect --help | grep -q "usage: vsredirect"; ok $? "--help prints the usage"
 mkdir -p "$T/www"
 head -c 300M /dev/urandom >"$T/www/big"
 echo "hello from web1" >"$T/www/index.html"
-( cd "$T/www" && in_vs web1 "$PYTHON" -m http.server 8080 --bind "$IP" \
-	>"$T/http.log" 2>&1 & echo $! >"$T/http.pid" )
+( cd "$T/www" && nsenter --net="$ROOT/run/netns/web1" "$PYTHON" -m \
+	http.server 8080 --bind "$IP" >"$T/http.log" 2>&1 & echo $! >"$T/http.pid" )
 defer "kill \$(cat $T/http.pid)"
 wait_until 10 in_vs web1 curl -sf "http://$IP:8080/index.html" ||
 	bail "http server in the VS did not start"

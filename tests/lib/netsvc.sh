@@ -40,7 +40,10 @@ peer() {
 # peer_bg VS ARGS...: start a server in VS; sets PEER_PID
 peer_bg() {
 	local name=$1 f=$T/peer.$RANDOM; shift
-	in_vs "$name" "$PYTHON" "$NETSVC_PEER" "$@" >"$f" 2>&1 &
+	# a simple command, not the in_vs function: then $! is the server
+	# itself (nsenter execs it), and the deferred kill ends it
+	nsenter --net="$ROOT/run/netns/$name" "$PYTHON" "$NETSVC_PEER" "$@" \
+		>"$f" 2>&1 &
 	PEER_PID=$!
 	defer "kill $PEER_PID"
 	wait_until 10 grep -q ready "$f"
