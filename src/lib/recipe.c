@@ -393,6 +393,16 @@ recipe_stmt(void *ctx, struct vs_conf_pos *pos, int argc, char **argv)
 		else
 			return vs_conf_error(pos, "network: expected none or "
 			    "on, not '%s'", argv[1]);
+	} else if (strcmp(kw, "isolation") == 0) {
+		if (want_args(pos, argc, 2, "isolation vs|qemu") < 0)
+			return -1;
+		if (strcmp(argv[1], "vs") == 0)
+			r->qemu = 0;
+		else if (strcmp(argv[1], "qemu") == 0)
+			r->qemu = 1;
+		else
+			return vs_conf_error(pos, "isolation: expected vs or "
+			    "qemu, not '%s'", argv[1]);
 	} else if (strcmp(kw, "deps") == 0) {
 		if (want_args(pos, argc, 2, "deps report|strict") < 0)
 			return -1;

@@ -7,6 +7,7 @@
  *   name "hello"                   # for reports (default: file name)
  *   package "hello-1.0.rpm"        # repeatable; relative to the recipe
  *   network none|on                # default none: loopback only
+ *   isolation vs|qemu              # qemu: the trial runs in a VM (vstry --qemu)
  *   deps report|strict             # missing dependencies: note or fail
  *   timeout 60                     # seconds for all checks together
  *   step_timeout 120               # seconds for install and for removal
@@ -90,6 +91,7 @@ struct vs_recipe {
 	char **packages;	/* as written, NULL-terminated */
 	size_t n_packages;
 	int network;		/* 0 = loopback only (default) */
+	int qemu;		/* isolation qemu: try in a VM (vstry --qemu) */
 	int deps_strict;	/* missing dependencies fail the trial */
 	int timeout;		/* seconds for the checks, default 60 */
 	int step_timeout;	/* seconds per install/remove, default 120 */

@@ -15,7 +15,8 @@
 
 static const char usage_text[] =
 "usage: vstry [-c file] [-r recipe] [--json | --tap] [--junit file]\n"
-"             [--keep | --shell-on-fail] [--nodeps] [-q] [-v] [package ...]\n"
+"             [--keep | --shell-on-fail] [--nodeps] [--qemu | --no-qemu]\n"
+"             [-q] [-v] [package ...]\n"
 "       vstry -n -r recipe\n";
 
 static const char help_text[] =
@@ -33,6 +34,9 @@ static const char help_text[] =
 "      --keep           keep the VS (running) after the trial\n"
 "      --shell-on-fail  on failure open a shell in the VS (bevs), then discard it\n"
 "      --nodeps         do not check dependencies\n"
+"      --qemu           run the trial inside a throw-away qemu VM (its own\n"
+"                       kernel; needs a built checkout: see vstry(8))\n"
+"      --no-qemu        run it here even if the recipe says isolation qemu\n"
 "  -q, --quiet          no progress lines\n"
 "  -v, --verbose        debug messages\n"
 "\n"
@@ -78,6 +82,8 @@ main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "shell-on-fail", no_argument, NULL, 's' },
 		{ "nodeps", no_argument, NULL, 'D' },
+		{ "qemu", no_argument, NULL, 'Q' },
+		{ "no-qemu", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,6 +94,7 @@ main(int argc, char **argv)
 	struct vs_buf errs = VS_BUF_INIT;
 	const char *cfile = NULL, *rfile = NULL;
 	int c, verbose = 0, check = 0, rc, i;
+	int qemu = -1;		/* --qemu 1, --no-qemu 0, else the recipe's */
 
 	log_init("vstry", 1, 0);
 	memset(&v, 0, sizeof(v));
@@ -102,6 +109,8 @@ main(int argc, char **argv)
 		case 'k': v.keep = 1; break;
 		case 's': v.shell_on_fail = 1; break;
 		case 'D': v.nodeps = 1; break;
+		case 'Q': qemu = 1; break;
+		case 'N': qemu = 0; break;
 		case 'q': v.quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'h':
@@ -121,6 +130,9 @@ main(int argc, char **argv)
 	if (v.keep && v.shell_on_fail)
 		return vstry_usage("--keep and --shell-on-fail exclude each "
 		    "other");
+	if (qemu == 1 && (v.keep || v.shell_on_fail))
+		return vstry_usage("--qemu discards the VM with the trial: "
+		    "no --keep or --shell-on-fail");
 	if (check && !rfile)
 		return vstry_usage("-n needs a recipe (-r)");
 
@@ -169,7 +181,18 @@ main(int argc, char **argv)
 		goto out;
 	}
 	v.progress = !v.quiet && isatty(2);
-	rc = cmd_trial(&v);
+	if (qemu == 1 || (qemu == -1 && v.recipe.qemu)) {
+		if (v.keep || v.shell_on_fail) {
+			vs_conf_release(&v.conf);
+			rc = vstry_usage("the recipe says isolation qemu: no "
+			    "--keep or --shell-on-fail (or --no-qemu)");
+			goto out;
+		}
+		/* the guest resolves the packages itself, as given */
+		rc = cmd_qemu(&v, cfile, rfile, verbose, argv + optind,
+		    argc - optind);
+	} else
+		rc = cmd_trial(&v);
 	vs_conf_release(&v.conf);
 out:
 	for (i = 0; v.packages && v.packages[i]; i++)

@@ -25,4 +25,9 @@ int vstry_usage(const char *fmt, ...)
 /* Run the trial, print the report, return the exit code. */
 int cmd_trial(struct vstry *v);
 
+/* Run the trial in a qemu VM (exec of the runner); returns only on
+ * failure, with the exit code. */
+int cmd_qemu(struct vstry *v, const char *cfile, const char *rfile,
+    int verbose, char **pkgs, int npkgs);
+
 #endif
