@@ -25,7 +25,7 @@ enum action { ACT_NONE, ACT_START, ACT_STOP, ACT_RESTART, ACT_STATUS,
 	ACT_RELOAD };
 
 static const char usage_text[] =
-    "usage: vsboot [-c file] [-t seconds] [--json] [--nonet]\n"
+    "usage: vsboot [-v] [-c file] [-t seconds] [--json] [--nonet]\n"
     "              --start | --stop | --restart | --reload | --status\n"
     "              name ... | --all\n";
 

@@ -27,7 +27,7 @@ static const char usage_text[] =
 "       vsdadm start|stop|restart name\n"
 "       vsdadm user add|del|list|passwd name [user [password]]\n"
 "       vsdadm quota get|set name [quota_mb [processes]]\n"
-"       vsdadm PROTOCOL-COMMAND args  (user_add, setrights, ...: protocol(7))\n";
+"       vsdadm PROTOCOL-COMMAND args  (user_add, setrights, ...: vsdadm(8))\n";
 
 static int local_mode;
 
