@@ -217,6 +217,32 @@ test_file(void **state)
 	vs_buf_release(&e);
 }
 
+/* isolation vs|qemu (vstry --qemu); default vs, last one wins */
+static void
+test_isolation(void **state)
+{
+	struct vs_recipe r;
+	struct vs_buf e = VS_BUF_INIT;
+
+	(void)state;
+	assert_int_equal(parse(&r, "name x\n", &e), 0);
+	assert_int_equal(r.qemu, 0);
+	vs_recipe_release(&r);
+	assert_int_equal(parse(&r, "isolation qemu\n", &e), 0);
+	assert_int_equal(r.qemu, 1);
+	vs_recipe_release(&r);
+	assert_int_equal(parse(&r, "isolation qemu\nisolation vs\n", &e), 0);
+	assert_int_equal(r.qemu, 0);
+	vs_recipe_release(&r);
+	assert_int_equal(parse(&r, "isolation kvm\n", &e), -1);
+	assert_non_null(strstr(e.buf, "t.recipe:1: isolation: expected vs or "
+	    "qemu, not 'kvm'"));
+	assert_int_equal(parse(&r, "isolation\n", &e), -1);
+	assert_non_null(strstr(e.buf, "t.recipe:1: "));
+	assert_int_equal(parse(&r, "isolation qemu vs\n", &e), -1);
+	vs_buf_release(&e);
+}
+
 int
 main(void)
 {
@@ -227,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_isolation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
