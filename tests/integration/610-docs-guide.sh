@@ -6,11 +6,13 @@
 # written, from the top of the checkout, in one shell (variables carry
 # over); `console host` blocks (install, packages, systemctl) are checked
 # the way a test can: make into a DESTDIR, apt-get simulated, a unit's
-# Exec lines run from the build tree.  Commands must not name a config
+# Exec lines run from the build tree.  The output shown under a command
+# must be what it printed (tests/lib/doc_excerpts.py: numbers, ids and
+# the state root's path normalized).  Commands must not name a config
 # (-c, /etc/vsd, /var/lib/vsd): the test could not redirect them.
 . "$(dirname "$0")/../lib/common.sh"
 need_root
-need_cmd rpmbuild dpkg-deb socat apt-get
+need_cmd rpmbuild dpkg-deb socat apt-get python3
 new_state_root
 PORT=$((21000 + ($$ % 20000)))
 cat >"$CONF" <<EOC
@@ -123,9 +125,11 @@ PRE
 			*) run="echo 'no rule for this host command'; false" ;;
 			esac
 		fi
-		printf '{ printf "\\n\\$ %%s\\n" %q; %s\n} >>"%s" 2>&1 </dev/null\n' \
-		    "$cmd" "$run" "$T/transcript"
-		printf '_res $? %s %q\n' "$want" "$doc:$line: $cmd"
+		out=$T/out/${doc##*/}.$line
+		printf '{ %s\n} >"%s" 2>&1 </dev/null\n' "$run" "$out"
+		printf '_rc=$?; { printf "\\n\\$ %%s\\n" %q; cat "%s"; } >>"%s"\n' \
+		    "$cmd" "$out" "$T/transcript"
+		printf '_res $_rc %s %q\n' "$want" "$doc:$line: $cmd"
 	done < <(commands "$doc")
 }
 
@@ -148,9 +152,12 @@ n=$(commands docs/guide.md | grep -c '^console')
 
 # the guide, then the README's tour in a state root of its own
 : >"$T/results"
+mkdir -p "$T/out"
 gen docs/guide.md >"$T/guide.sh"
 timeout 600 bash "$T/guide.sh"
 ok $? "the guide's commands ran to the end"
+out=$(python3 "$VSD_TOP/tests/lib/doc_excerpts.py" docs/guide.md "$T/out" "$ROOT" "$T" "$PORT")
+is "$out" "" "the guide's output excerpts are what the commands print"
 is "$(ls "$ROOT/state/vs")" "" "the guide deletes what it creates"
 teardown
 rm -rf "$D"
@@ -160,6 +167,8 @@ sed -e "s|$T/root|$ROOT|" -e "s/port .*/port $PORT/" "$T/vsd.conf" >"$CONF"
 gen README.md >"$T/readme.sh"
 timeout 600 bash "$T/readme.sh"
 ok $? "the README's commands ran to the end"
+out=$(python3 "$VSD_TOP/tests/lib/doc_excerpts.py" README.md "$T/out" "$ROOT" "$T" "$PORT")
+is "$out" "" "the README's output excerpts are what the commands print"
 
 while IFS=$'\t' read -r rc want what; do
 	if [ "$rc" = "$want" ]; then pass "$what"; else
