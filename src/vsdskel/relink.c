@@ -234,9 +234,22 @@ install(struct relink *r, int vsdir, const char *name,
 	if (pick_tmp(vsdir, tmp, sizeof(tmp), e->path, err) < 0)
 		return -1;
 	if (e->type == 'l') {
+		struct stat lst;
+
+		/* chown what we made, not the name: the VS owns vsdir and
+		 * can swap a shared skeleton file in under tmp meanwhile */
 		if (symlinkat(e->target, vsdir, tmp) < 0 ||
-		    fchownat(vsdir, tmp, shift(r->rec, e->uid),
-		    shift(r->rec, e->gid), AT_SYMLINK_NOFOLLOW) < 0)
+		    (out = openat(vsdir, tmp, O_PATH | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0 || fstat(out, &lst) < 0)
+			return vs_err_sys(err, "cannot create link '%s'",
+			    e->path);
+		if (!S_ISLNK(lst.st_mode) || lst.st_nlink != 1 ||
+		    lst.st_uid != 0)
+			return vs_err_set(err, EAGAIN, "'%s' was replaced "
+			    "while being created: the VS changes it; run "
+			    "'vsdskel update' again", e->path);
+		if (fchownat(out, "", shift(r->rec, e->uid),
+		    shift(r->rec, e->gid), AT_EMPTY_PATH) < 0)
 			return vs_err_sys(err, "cannot create link '%s'",
 			    e->path);
 	} else if (e->type == 'f' && priv == NULL) {
