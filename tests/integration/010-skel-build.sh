@@ -103,11 +103,16 @@ is "$(cat "$S/usr/bin/tool")" "$(cat "$FX/usr/bin/tool")" "failed builds left th
 # --- kill -9 mid-build: the old skeleton stays, the next run cleans up ------
 id_before=$(cat "$ROOT/state/skel/id")
 for i in $(seq 1 300); do cp "$FX/usr/bin/tool" "$FX/usr/lib/bulk$i"; done
+# a big file keeps the build busy copying and hashing for a while, so the
+# kill lands mid-build even on a fast or a very loaded machine
+head -c 256M /dev/zero >"$FX/usr/lib/big"
 vsdskel -q build --from "$FX" & pid=$!
-for i in $(seq 1 100); do [ -d "$ROOT/skel.new" ] && break; sleep 0.01; done
-kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+for i in $(seq 1 500); do [ -d "$ROOT/skel.new" ] && break; sleep 0.01; done
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; rc=$?
+is "$rc" 137 "the build was killed mid-way (SIGKILL landed)"
 is "$(cat "$ROOT/state/skel/id")" "$id_before" "killed build: id unchanged"
 run_ok "killed build: check still passes" vsdskel check
+rm -f "$FX/usr/lib/big"
 run_ok "next build succeeds" vsdskel -q build --from "$FX"
 ok "$([ -f "$S/usr/lib/bulk300" ] && [ ! -e "$ROOT/skel.new" ]; echo $?)" \
 	"next build complete, leftovers gone"
