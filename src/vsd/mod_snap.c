@@ -10,6 +10,11 @@
 #include "vsd.h"
 #include "banned.h"
 
+/* Snapshots a VS's own admin may make of it: they are host files outside
+ * the VS's tree and quota, and only a host admin deletes them, so without
+ * a bound a VS could fill the host's disk. */
+#define VS_ADMIN_SNAP_MAX	8
+
 static void
 fail(struct vsd_req *r, const struct vs_err *err)
 {
@@ -27,6 +32,23 @@ mod_snap_save(struct vsd_req *r)
 
 	if (vsd_load_vs(r, &rec) < 0)
 		return;
+	if (r->who->role != VSD_ADMIN) {
+		struct vs_snap_info *v;
+		size_t n;
+
+		if (vs_snap_list(r->conf, r->vs, &v, &n, &err) < 0) {
+			fail(r, &err);
+			return;
+		}
+		free(v);
+		if (n >= VS_ADMIN_SNAP_MAX) {
+			vsd_err_answer(r, VS_PROTO_E_LIMIT, "%s has %zu "
+			    "snapshots, the most its own admin may make: a "
+			    "host administrator deletes old ones first", r->vs,
+			    n);
+			return;
+		}
+	}
 	o.message = r->argc ? r->argv[0] : NULL;
 	if (o.message && strlen(o.message) > VS_SNAP_MSG_MAX) {
 		vsd_err_answer(r, VS_PROTO_E_SYNTAX, "message longer than %d "
