@@ -1137,6 +1137,28 @@ resume_accept(void)
 		ep_add(l->fd, l, EPOLLIN);
 }
 
+/* A VS may hold a few connections to vsd, and all VSs together at most
+ * three quarters of max_clients: nobody inside a VS can lock the host's
+ * administrators or another VS out. */
+#define VS_CLIENTS_MAX	16
+
+static int
+vs_clients_full(const char *vs)
+{
+	const struct client *cl;
+	long long mine = 0, all = 0;
+
+	for (cl = S.clients; cl; cl = cl->next) {
+		if (cl->kind != L_VS)
+			continue;
+		all++;
+		if (strcmp(cl->who.vs, vs) == 0)
+			mine++;
+	}
+	return mine >= VS_CLIENTS_MAX ||
+	    all >= S.conf->max_clients - S.conf->max_clients / 4;
+}
+
 static void
 do_accept(struct listener *l)
 {
@@ -1156,7 +1178,8 @@ do_accept(struct listener *l)
 				pause_accept();
 			return;
 		}
-		if (S.stopping || (long long)S.nclients >= S.conf->max_clients) {
+		if (S.stopping || (long long)S.nclients >= S.conf->max_clients ||
+		    (l->kind == L_VS && vs_clients_full(l->vs))) {
 			static const char busy[] =
 			    "-ERR 429 too many clients, try again later\n";
 
