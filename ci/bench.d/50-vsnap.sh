@@ -2,17 +2,21 @@
 # vsnap save/restore vs the tools a user would otherwise pick, in one run:
 # `tar -cf - | zstd -T0` and `zstd -dc | tar -x` on the same trees, at the
 # same zstd level.  Two VSs on a real skeleton (vsdskel build from this
-# host): a fresh one, and one with ~100 MB of its own data.  Prints
-# medians (hyperfine), ratios and archive sizes; never pass/fail.
+# host): a fresh one, and one with ~100 MB of its own data.  The commands
+# of a set run interleaved (A B C A B C ...: a busy host drifts between
+# runs; other benchmarks drop the page cache), each after re-reading its
+# input (all start warm) and a `sync`; medians, minimums, ratios and
+# archive sizes are printed; never pass/fail.
 set -u
 source "$VSD_TOP/tests/lib/common.sh"
 source "$VSD_TOP/tests/lib/skel.sh"
 source "$VSD_TOP/tests/lib/vsroot.sh"
 need_root
-need_cmd hyperfine zstd tar vsdskel vsdadm vsnap python3
+need_cmd zstd tar vsdskel vsdadm vsnap python3
 new_state_root
 host_ids_fixture
 LEVEL=3
+RUNS=${RUNS:-7}
 echo "snapshot_level $LEVEL" >>"$CONF"
 echo "snapshot_threads 0" >>"$CONF"
 make_skel
@@ -32,68 +36,75 @@ for f in /usr/lib/x86_64-linux-gnu/*.so* /usr/share/doc/*/copyright; do
 done 2>/dev/null
 chown -R $B:$B "$D/srv"
 echo "skeleton: $(du -sm "$ROOT/skel" | cut -f1) MiB, $(find "$ROOT/skel" | wc -l) entries;" \
-	"data VS: $(du -sm "$D/srv" | cut -f1) MiB own data in $n files"
-J=$T/json
-mkdir -p "$J" "$T/out"
-hf() { hyperfine -N --style basic --warmup 1 --runs ${RUNS:-7} --prepare sync "$@" 2>&1 | grep -v '^ *$'; }
+	"data VS: $(du -sm "$D/srv" | cut -f1) MiB own data in $n files; $RUNS runs each, interleaved"
+O=$T/out
+TIMES=$T/times
+mkdir -p "$O" "$T/x"
+
+# timed SET NAME PREPARE COMMAND: one run, appended to $TIMES
+timed() {
+	local set=$1 name=$2 prep=$3 cmd=$4 t0 t1
+	eval "$prep" >/dev/null 2>&1
+	sync
+	t0=$(date +%s%N)
+	eval "$cmd" >/dev/null 2>&1 || echo "($name failed)" >&2
+	t1=$(date +%s%N)
+	printf '%s\t%s\t%s\n' "$set" "$name" $(( (t1 - t0) / 1000 )) >>"$TIMES"
+}
 
 for vs in fresh data; do
 	R=$ROOT/vs/$vs
-	echo "--- save: $vs"
-	hf --export-json "$J/save-$vs.json" \
-		-n "vsnap save (skeleton-relative)" "vsnap save $vs -o $T/out/$vs-skel.tar.zst" \
-		-n "vsnap save --full" "vsnap save --full $vs -o $T/out/$vs-full.tar.zst" \
-		-n "tar | zstd -T0 -$LEVEL" "bash -c 'tar -C $R -cf - . | zstd -q -T0 -$LEVEL -f -o $T/out/$vs-tar.tar.zst'" \
-		-n "tar | zstd -T0 -$LEVEL; sync FILE" "bash -c 'tar -C $R -cf - . | zstd -q -T0 -$LEVEL -f -o $T/out/$vs-tar.tar.zst; sync $T/out/$vs-tar.tar.zst'"
-	id=$(vsnap save $vs) || bail "save $vs"
-	mkdir -p "$T/x"
-	echo "--- restore: $vs"
-	hf --export-json "$J/restore-$vs.json" \
-		-n "vsnap restore" "vsnap restore $vs $id" \
-		-n "zstd -dc | tar -x" --prepare "rm -rf $T/x; mkdir $T/x; sync" \
-		"bash -c 'zstd -dc $T/out/$vs-tar.tar.zst | tar -C $T/x -x'" \
-		-n "zstd -dc | tar -x; sync" --prepare "rm -rf $T/x; mkdir $T/x; sync" \
-		"bash -c 'zstd -dc $T/out/$vs-tar.tar.zst | tar -C $T/x -x; sync'"
+	id=$(vsnap save "$vs") || bail "save $vs"
+	zstd -q -T0 -$LEVEL -f -o "$O/$vs-tar.tar.zst" < <(tar -C "$R" -cf - .)
+	for r in $(seq 0 "$RUNS"); do	# run 0 warms the caches, not kept
+		s=save-$vs; [ "$r" = 0 ] && s=warm
+		warm="tar -C $R -cf - . | cat"
+		timed $s "vsnap save" "$warm" "vsnap save $vs -o $O/$vs-skel.tar.zst"
+		timed $s "vsnap save --full" "$warm" "vsnap save --full $vs -o $O/$vs-full.tar.zst"
+		timed $s "tar | zstd -T0" "$warm" "tar -C $R -cf - . | zstd -q -T0 -$LEVEL -f -o $O/$vs-tar.tar.zst"
+		timed $s "tar | zstd -T0; sync FILE" "$warm" "tar -C $R -cf - . | zstd -q -T0 -$LEVEL -f -o $O/$vs-tar.tar.zst; sync $O/$vs-tar.tar.zst"
+		s=restore-$vs; [ "$r" = 0 ] && s=warm
+		warm="cat $ROOT/snapshots/$vs/$id.tar.zst $O/$vs-tar.tar.zst; tar -C $ROOT/skel -cf - . | cat"
+		timed $s "vsnap restore" "$warm" "vsnap restore $vs $id"
+		timed $s "zstd -dc | tar -x" "rm -rf $T/x; mkdir $T/x; $warm" "zstd -dc $O/$vs-tar.tar.zst | tar -C $T/x -x"
+		timed $s "zstd -dc | tar -x; sync" "rm -rf $T/x; mkdir $T/x; $warm" "zstd -dc $O/$vs-tar.tar.zst | tar -C $T/x -x; sync"
+	done
 done
 
-python3 - "$J" "$T/out" <<'PY'
-import json, os, sys
-j, out = sys.argv[1], sys.argv[2]
-def med(f, i):
-    return json.load(open(os.path.join(j, f)))["results"][i]["median"]
-def mn(f, i):
-    return json.load(open(os.path.join(j, f)))["results"][i]["min"]
-def size(f):
-    return os.path.getsize(os.path.join(out, f))
-print("\n%-8s %-34s %10s %12s %8s" % ("VS", "what", "median", "size", "ratio"))
+python3 - "$TIMES" "$O" <<'PY'
+import os, statistics, sys
+times, out = sys.argv[1], sys.argv[2]
+t = {}
+for line in open(times):
+    s, n, us = line.rstrip("\n").split("\t")
+    t.setdefault((s, n), []).append(int(us) / 1e6)
+med = lambda s, n: statistics.median(t[(s, n)])
+mn = lambda s, n: min(t[(s, n)])
+size = lambda f: os.path.getsize(os.path.join(out, f))
+print("\n%-6s %-27s %8s %8s %11s  %s" % ("VS", "command", "median", "min",
+                                          "bytes", "ratios (median; size)"))
 for vs in ("fresh", "data"):
-    tar_t, tar_s = med("save-%s.json" % vs, 2), size("%s-tar.tar.zst" % vs)
-    for i, (what, f) in enumerate((("vsnap save", "skel"), ("vsnap save --full", "full"))):
-        t, s = med("save-%s.json" % vs, i), size("%s-%s.tar.zst" % (vs, f))
-        print("%-8s %-34s %9.3fs %12d   time %.3fx  size %.4fx" %
-              (vs, what, t, s, t / tar_t, s / tar_s))
-    print("%-8s %-34s %9.3fs %12d" % (vs, "tar | zstd -T0", tar_t, tar_s))
-    ts = med("save-%s.json" % vs, 3)
-    print("%-8s %-34s %9.3fs %12s   (vsnap fsyncs its archive: --full"
-          " vs this: %.3fx)" % (vs, "tar | zstd -T0; sync FILE", ts, "",
-                                med("save-%s.json" % vs, 1) / ts))
-    rt, xt = med("restore-%s.json" % vs, 0), med("restore-%s.json" % vs, 1)
-    print("%-8s %-34s %9.3fs %12s   time %.3fx" % (vs, "vsnap restore", rt, "", rt / xt))
-    print("%-8s %-34s %9.3fs" % (vs, "zstd -dc | tar -x", xt))
-    xs = med("restore-%s.json" % vs, 2)
-    print("%-8s %-34s %9.3fs %12s   (vsnap syncs before the swap: restore"
-          " vs this: %.3fx)" % (vs, "zstd -dc | tar -x; sync", xs, "",
-                                rt / xs))
-print("\nminimums (the least disturbed runs on a busy host):")
-for vs in ("fresh", "data"):
-    print("%-8s save %.3fs  save --full %.3fs  tar|zstd %.3fs  (+sync %.3fs)"
-          "   restore %.3fs  tar -x %.3fs  (+sync %.3fs)" % (
-              vs, mn("save-%s.json" % vs, 0), mn("save-%s.json" % vs, 1),
-              mn("save-%s.json" % vs, 2), mn("save-%s.json" % vs, 3),
-              mn("restore-%s.json" % vs, 0), mn("restore-%s.json" % vs, 1),
-              mn("restore-%s.json" % vs, 2)))
-print("\ntargets: fresh skeleton-relative < 1% of the tar.zst size and < 10%"
-      " of its time; --full at least as fast as tar | zstd -T0 (ratio <= 1)."
-      "\nvsnap fsyncs a saved archive and syncs the restored tree before the"
-      " swap; plain tar does neither, hence the '; sync' rows.")
+    S, X = "save-" + vs, "restore-" + vs
+    tar, tars = med(S, "tar | zstd -T0"), med(S, "tar | zstd -T0; sync FILE")
+    tsz = size(vs + "-tar.tar.zst")
+    for n, f in (("vsnap save", "skel"), ("vsnap save --full", "full")):
+        print("%-6s %-27s %7.3fs %7.3fs %11d  %.3fx tar|zstd, %.3fx +sync;"
+              " size %.4fx" % (vs, n, med(S, n), mn(S, n),
+                               size("%s-%s.tar.zst" % (vs, f)),
+                               med(S, n) / tar, med(S, n) / tars,
+                               size("%s-%s.tar.zst" % (vs, f)) / tsz))
+    for n in ("tar | zstd -T0", "tar | zstd -T0; sync FILE"):
+        print("%-6s %-27s %7.3fs %7.3fs %11s" % (vs, n, med(S, n), mn(S, n),
+                                                 tsz if "sync" not in n else ""))
+    x, xs = med(X, "zstd -dc | tar -x"), med(X, "zstd -dc | tar -x; sync")
+    n = "vsnap restore"
+    print("%-6s %-27s %7.3fs %7.3fs %11s  %.3fx tar -x, %.3fx +sync" % (
+        vs, n, med(X, n), mn(X, n), "", med(X, n) / x, med(X, n) / xs))
+    for n in ("zstd -dc | tar -x", "zstd -dc | tar -x; sync"):
+        print("%-6s %-27s %7.3fs %7.3fs" % (vs, n, med(X, n), mn(X, n)))
+print("\ntargets: fresh `vsnap save` < 1% of the tar.zst size and < 10% of"
+      " its time;\n`vsnap save --full` at least as fast as tar | zstd -T0"
+      " (ratio <= 1).\nvsnap fsyncs a saved archive and syncs the restored"
+      " tree before the swap;\nplain tar does neither, hence the '; sync'"
+      " rows.")
 PY
