@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -617,6 +621,48 @@ install(struct trial *t)
 	    &t->files, &code) < 0 ? -1 : code;
 }
 
+/*
+ * The in-VS path a package manager's path really names once directory
+ * symlinks inside the VS are followed (on a merged-/usr system dpkg says
+ * /lib/x, the tree holds /usr/lib/x).  Resolution stays inside the VS
+ * (RESOLVE_IN_ROOT); NULL when it is the same path or cannot be resolved.
+ */
+static char *
+canonical_path(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+		    RESOLVE_NO_XDEV,
+	};
+	const char *slash = strrchr(path, '/');
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int fd = -1;
+	char lnk[64], real[PATH_MAX], root[PATH_MAX];
+	ssize_t nr, nd;
+
+	if (!slash || slash == path)
+		return NULL;
+	dir = xstrndup(path, (size_t)(slash - path));
+	fd = (int)syscall(SYS_openat2, rootfd, dir, &how, sizeof(how));
+	if (fd < 0)
+		return NULL;
+	snprintf(lnk, sizeof(lnk), "/proc/self/fd/%d", rootfd);
+	nr = readlink(lnk, root, sizeof(root) - 1);
+	snprintf(lnk, sizeof(lnk), "/proc/self/fd/%d", fd);
+	nd = readlink(lnk, real, sizeof(real) - 1);
+	if (nr <= 0 || nd <= 0)
+		return NULL;
+	root[nr] = real[nd] = '\0';
+	if (strncmp(real, root, (size_t)nr) != 0 ||
+	    (real[nr] != '/' && real[nr] != '\0'))
+		return NULL;
+	if ((size_t)(nd - nr) == (size_t)(slash - path) &&
+	    strncmp(real + nr, path, (size_t)(slash - path)) == 0)
+		return NULL;	/* no symlink on the way */
+	return xasprintf("%s%s", real + nr, slash);
+}
+
 /* The files the packages own, from the package manager in the VS. */
 static void
 list_package_files(struct trial *t)
@@ -634,8 +680,14 @@ list_package_files(struct trial *t)
 	if (vs_trialvs_exec(&t->v, argv, step_ms(t), &out, &code, &err) == 0)
 		for (line = strtok_r(out.buf, "\n", &save); line;
 		    line = strtok_r(NULL, "\n", &save))
-			if (line[0] == '/' && strcmp(line, "/.") != 0)
+			if (line[0] == '/' && strcmp(line, "/.") != 0) {
+				char *real = canonical_path(t->rootfd, line);
+
 				strv_add(&t->pkglist, line);
+				if (real)
+					strv_add(&t->pkglist, real);
+				free(real);
+			}
 	strv_sort(&t->pkglist);
 	vs_buf_release(&out);
 }

@@ -81,4 +81,15 @@ dpkg-deb -f "$deb" Depends | grep -q libc6; ok $? "Depends names libc6"
 run_ok "dpkg --purge removes it" dp --purge freevsd
 left=$(find "$R" -type f ! -path "$R/var/lib/dpkg/*" ! -path "$R/var/log/*" | wc -l)
 is "$left" 0 "nothing of the package is left after purge"
+
+# and the package tried with freeVSD's own vstry: installs, verifies,
+# removes cleanly inside a disposable VS (the skeleton lacks the libraries
+# it links, hence --nodeps; merged-/usr paths must not count as "outside")
+. "$VSD_TOP/tests/lib/skel.sh"
+make_skel
+out=$(vstry --nodeps --json "$deb" 2>&1); rc=$?
+is "$rc" 0 "vstry of the freevsd .deb passes"
+[ $rc = 0 ] || printf '%s\n' "$out" | tail -30 | sed 's/^/#   /'
+case $out in *'"verdict"'*) pass "vstry gave a JSON report";;
+*) not_ok "vstry gave a JSON report";; esac
 done_testing
