@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # vsredirect vs direct vs `socat TCP-LISTEN:...,fork`, in one run:
 #  - throughput: one TCP stream, iperf3 -R for 3 s (server inside the VS);
+#  - CPU cost of that stream: ms of CPU per GiB moved (client, server,
+#    forwarder and ksoftirqd), steadier than throughput on a busy machine;
 #  - connection rate: wrk, 32 connections, a new TCP connection for
 #    every request ("Connection: close"), 3 s per round;
 #  - keep-alive request rate: wrk, 32 connections;
 #  - memory per idle relayed connection (vsredirect and socat).
-# Rounds are interleaved (direct, vsredirect, socat, ...), medians and
-# ratios are printed; everything runs pinned to CPU 0 (taskset) and
-# unpinned.  The server is tests/helpers/netsvc-httpd inside a real VS
+# Rounds are interleaved (direct, vsredirect, socat, in an order rotated
+# each round), medians and ratios are printed; everything runs pinned to
+# CPU 0 (taskset) and unpinned.  The server is tests/helpers/netsvc-httpd inside a real VS
 # network namespace (priv/net.h), the client on the host.
 # Usage: ci/bench.d/70-redirect.sh [ROUNDS]   (default 5)
 set -u
@@ -56,6 +58,7 @@ waitfor() { local i; for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1
 start_all() {
 	local cpus=$1
 	taskset -c "$cpus" nsenter --net="$NS" iperf3 -s -B "$IP" -p 8083 >/dev/null 2>&1 &
+	SRV=$!		# nsenter --net execs: this is iperf3 itself
 	pids+=($!)
 	taskset -c "$cpus" nsenter --net="$NS" "$build/tests/netsvc-httpd" "$IP" 8081 128 >/dev/null &
 	pids+=($!)
@@ -67,6 +70,7 @@ start_all() {
 			TCP-LISTEN:908$p,bind=$IP,reuseaddr,fork,backlog=4096 \
 			TCP:$IP:808$p >/dev/null 2>&1 &
 		pids+=($!)
+		[ $p = 3 ] && SOCAT=$!
 	done
 	taskset -c "$cpus" "$build/vsredirect" -d -i 60 -m 100000 -M 100000 ${VSR_ARGS:-} \
 		>"$T/vsr.log" 2>&1 &
@@ -98,22 +102,76 @@ rps() {
 		"http://$IP:$port/" 2>/dev/null | awk '/^Requests\/sec/ {print $2}'
 }
 
+# CPU ms used by pids: their run time from schedstat (without
+# CONFIG_IRQ_TIME_ACCOUNTING, as here, it includes the loopback softirq
+# work done in their context) plus the children they reaped (socat forks
+# one per connection; clock ticks).
+cpu_ms() {
+	local p s=0 tck
+	tck=$(getconf CLK_TCK)
+	for p in "$@"; do
+		[ -r /proc/$p/schedstat ] || continue
+		s=$((s + $(cut -d' ' -f1 /proc/$p/schedstat) / 1000000))
+		s=$((s + $(awk -v t="$tck" '{print int(($16 + $17) * 1000 / t)}' /proc/$p/stat)))
+	done
+	echo $s
+}
+# One CPU cost sample: ms of CPU (client + server + forwarder + ksoftirqd)
+# per GiB moved, for 1 GiB.  Unlike throughput it barely depends on what
+# else the shared machine runs, and on one CPU throughput is its inverse.
+cpucost() {
+	local port=$1 cpus=$2 a b c
+	shift 2
+	a=$(cpu_ms $SRV $KSOFT "$@")
+	c=$( (taskset -c "$cpus" iperf3 -c "$IP" -p "$port" -R -n 1G >/dev/null 2>&1; times) |
+		awk 'NR == 2 {gsub(/[ms]/, " "); print int(($1 * 60 + $2 + $3 * 60 + $4) * 1000)}')
+	sleep 0.2	# let socat reap its child
+	b=$(cpu_ms $SRV $KSOFT "$@")
+	echo $((b - a + c))
+}
+KSOFT=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
+
+# print the order of "$@" rotated by $1 places
+rot() {
+	local n=$1 j
+	shift
+	for ((j = 0; j < $#; j++)); do
+		echo "${@:$(((j + n) % $# + 1)):1}"
+	done
+}
+
 run_set() {
 	local cpus=$1 label=$2 i m d v s
 	echo "--- $label (client, server, forwarder on CPUs $cpus), $rounds rounds, medians"
 	start_all "$cpus"
 	declare -A R
+	declare -A port=([d]=808 [v]=8 [s]=908) fwd=([d]= [v]=$VSR [s]=$SOCAT)
 	for ((i = 0; i < rounds; i++)); do
-		R[td]+="$(tput 8083 "$cpus") "; R[tv]+="$(tput 83 "$cpus") "; R[ts]+="$(tput 9083 "$cpus") "
-		R[cd]+="$(rps 8082 "$cpus" 1) "; R[cv]+="$(rps 82 "$cpus" 1) "; R[cs]+="$(rps 9082 "$cpus" 1) "
-		R[kd]+="$(rps 8081 "$cpus" "") "; R[kv]+="$(rps 81 "$cpus" "") "; R[ks]+="$(rps 9081 "$cpus" "") "
+		# a different order each round: with the machine's load
+		# drifting, always measuring direct first biased the medians
+		for k in $(rot "$i" d v s); do
+			R[t$k]+="$(tput "${port[$k]}3" "$cpus") "
+			R[u$k]+="$(cpucost "${port[$k]}3" "$cpus" ${fwd[$k]}) "
+		done
+		for k in $(rot "$i" d v s); do
+			R[c$k]+="$(rps "${port[$k]}2" "$cpus" 1) "
+		done
+		for k in $(rot "$i" d v s); do
+			R[k$k]+="$(rps "${port[$k]}1" "$cpus" "") "
+		done
 	done
-	for m in t c k; do
+	for m in t u c k; do
 		d=$(echo ${R[${m}d]} | tr ' ' '\n' | median)
 		v=$(echo ${R[${m}v]} | tr ' ' '\n' | median)
 		s=$(echo ${R[${m}s]} | tr ' ' '\n' | median)
 		case $m in
 		t) name="throughput, 1 stream, iperf3 (Gbit/s)";;
+		u) # lower is better: print direct/x so that 1.00x is par
+			printf '%-40s direct %9s  vsredirect %9s  socat %9s   efficiency vs direct %.2fx  vsredirect vs socat %.2fx\n' \
+			    "CPU ms per GiB, 1 stream (lower=better)" "$d" "$v" "$s" \
+			    "$(awk -v a="$v" -v b="$d" 'BEGIN{print a ? b/a : 0}')" \
+			    "$(awk -v a="$v" -v b="$s" 'BEGIN{print a ? b/a : 0}')"
+			continue;;
 		c) name="new connection per request (req/s)";;
 		k) name="keep-alive, 32 connections (req/s)";;
 		esac
