@@ -71,8 +71,9 @@ int vs_cgroup_procs(const struct vs_conf *conf, const char *name,
 /*
  * Kill every process of the VS and wait until the cgroup is empty
  * (cgroup.kill on v2 where the kernel has it; else freeze, SIGKILL each,
- * thaw, repeat).  A missing cgroup counts as empty.  Fails with ETIMEDOUT
- * if processes survive ~10 s (e.g. stuck in uninterruptible sleep).
+ * thaw, repeat; $VSD_CGROUP_NOKILL forces that fallback, for tests).  A
+ * missing cgroup counts as empty.  Fails with ETIMEDOUT if processes
+ * survive ~10 s (e.g. stuck in uninterruptible sleep).
  */
 int vs_cgroup_kill(const struct vs_conf *conf, const char *name,
     struct vs_err *err);

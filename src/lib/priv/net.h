@@ -8,8 +8,10 @@
  * the VS's IP/32, a route to conf->host_addr on eth0 and, with `gateway
  * yes`, a default route via host_addr.  Host side: "vh<instance><number>"
  * (alias "freevsd:<instance>:<name>") carrying host_addr/32, and a host
- * route VS-IP/32 dev vh... src host_addr.  With `nat yes` the VS's address
- * is masqueraded by an nftables table "freevsd-<instance>" (needs nft).
+ * route VS-IP/32 dev vh... src host_addr (exclusive: an address already
+ * routed on the host is refused).  With `nat yes` the VS's address is
+ * masqueraded by an nftables table "freevsd-<instance>-<name>" (needs
+ * nft), which also drops forwarding into other VS veths.
  *
  * Links, addresses and routes are made over rtnetlink.  Callers hold the
  * VS lock (state.h).  0 / fd on success, -1 with errno and *err set.
