@@ -281,8 +281,16 @@ main(int argc, char **argv)
 	pid = vs_run_spawn(&conf, name, &x, &master, &err);
 	if (pid < 0) {
 		log_warnx("%s", err.msg);
-		return err.errnum == ESRCH ? 3 : err.errnum == ENOENT &&
-		    x.argv ? 127 : 1;
+		/* shell conventions: 127 command not found, 126 found but
+		 * not executable; 3 the VS is not running; 1 anything else */
+		if (err.errnum == ESRCH)
+			return 3;
+		if (x.argv && err.errnum == ENOENT)
+			return 127;
+		if (x.argv && (err.errnum == EACCES || err.errnum == ENOEXEC ||
+		    err.errnum == EISDIR))
+			return 126;
+		return 1;
 	}
 	if (pty) {
 		struct winsize ws;

@@ -78,7 +78,7 @@ lookup_user(const char *name, struct vs_user *u, struct vs_err *err)
 	if (!found) {
 		if (!name)
 			return 0;
-		return vs_err_set(err, ENOENT, "no user '%s' in the VS", name);
+		return vs_err_set(err, EINVAL, "no user '%s' in the VS", name);
 	}
 	u->groups[u->ngroups++] = u->gid;
 	gf = fopen("/etc/group", "re");
