@@ -469,6 +469,12 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage(2);
 	if (check) {
+		/* a VS without a services file is fine at run time, but a
+		 * file named for checking must exist */
+		if (access(svc_file, R_OK) < 0) {
+			log_warn("cannot read '%s'", svc_file);
+			return 1;
+		}
 		if (load_services(svcs, &nsvcs) < 0)
 			return 1;
 		printf("%s: %d service(s) OK\n", svc_file, nsvcs);
