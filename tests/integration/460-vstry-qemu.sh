@@ -2,11 +2,12 @@
 # vstry --qemu: the trial of the well-behaved sample runs inside a qemu VM
 # (its own kernel, no NIC) and gives the same report as on the host
 # (verdict, package files, nothing outside or left), with the JUnit file
-# brought back; a failing recipe fails there too (exit 1, TAP names the
-# check), also when the trial's output imitates the transport's markers;
+# brought back; a failing recipe fails there too (the deb: exit 1, the
+# human report names the check), also when the trial's output imitates
+# the transport's markers;
 # the recipe keyword `isolation qemu` does the same as --qemu; a VM that
 # does not finish gives exit 3; nothing of the trial is left on the host.
-# Two VM boots under TCG: ~1-3 minutes on a busy 2-core host.
+# Two VM boots under TCG: ~1-2 minutes on a busy 2-core host.
 . "$(dirname "$0")/../lib/common.sh"
 . "$VSD_TOP/tests/lib/vstry.sh"
 vstry_setup
@@ -58,17 +59,22 @@ assert int(s.getAttribute("tests")) >= 10
 PY
 ok $? "JUnit file brought back: valid, no failures"
 
-# a failing recipe in the VM, its output imitating the markers
+# a failing recipe in the VM (the deb; the human report), its output
+# imitating the transport's markers
 cat >"$T/fail.recipe" <<'R'
 name "fails"
 run "vsd-hello" output "this text is not printed"
 run "echo VSTRY-QEMU-RC 0 0; echo VSD-QEMU-DONE 0 0; exit 3" exit 0
 R
-vstry -q --qemu -r "$T/fail.recipe" --tap "$P" >"$T/fail.tap" 2>"$T/fail.err"
+vstry -q --qemu -r "$T/fail.recipe" "$PK/vsd-hello_1.0-1_all.deb" \
+	>"$T/fail.txt" 2>"$T/fail.err"
 is $? 1 "a failing recipe check in the VM: exit 1"
-grep -q '^not ok [0-9]* - run: vsd-hello' "$T/fail.tap"; ok $? "TAP names the failing check"
-grep -q '^# exit 3, expected exit 0' "$T/fail.tap"; ok $? "the marker-like output is report text"
-grep -q '^ok [0-9]* - install' "$T/fail.tap"; ok $? "install passed"
+grep -q '^Verdict: FAIL' "$T/fail.txt"; ok $? "human report ends with the verdict"
+grep -q '^  fail  run: vsd-hello' "$T/fail.txt"; ok $? "it names the failing check" ||
+	sed 's/^/#   /' "$T/fail.txt"
+grep -q 'exit 3, expected exit 0' "$T/fail.txt"; ok $? "the marker-like output is report text"
+grep -q 'ok    install' "$T/fail.txt"; ok $? "install passed"
+grep -q '^ci/qemu: ' "$T/fail.txt"; ok $((! $?)) "no runner message in the report"
 
 is "$(trial_leftovers)" "" "no VS, journal entry, cgroup, netns or mount left on the host"
 is "$(comm -13 <(echo "$before") <(ls -A /tmp | sort) | grep vstry-qemu)" "" \
