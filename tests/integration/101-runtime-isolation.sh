@@ -83,6 +83,9 @@ for t in rebootvs setrights listrights; do
 	in1 bash -c "[ -x /run/vsd/bin/$t ] && ! : > /run/vsd/bin/$t" 2>/dev/null
 	ok $? "$t is in the VS at /run/vsd/bin, read-only"
 done
+out=$(in1 bash -c ': > /run/vsd/planted' 2>&1)
+case $out in *"Read-only file system"*) pass "/run/vsd is a read-only mount inside";;
+*) not_ok "/run/vsd is a read-only mount inside"; diag "$out";; esac
 is "$(HOST_SECRET=1 in1 bash -c 'env | grep -c HOST_SECRET')" 0 "no host env var leaks in"
 is "$(cd "$T" && in1 bash -c pwd)" /root "cwd is the VS's home, not the caller's"
 

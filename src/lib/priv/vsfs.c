@@ -190,6 +190,24 @@ make_dev(int root, const struct vs_fs_spec *s, struct vs_err *err)
 	return 0;
 }
 
+/* Make the /run/vsd bind read-only once the tools are bound below it: the
+ * directory belongs to vsd's unprivileged front (unmapped in the VS), and
+ * read-only makes that independent of its ownership.  connect() to the
+ * socket in it still works (sockets ignore read-only mounts). */
+static int
+run_vsd_readonly(int run, struct vs_err *err)
+{
+	struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+	_cleanup_close_ int fd = -1;
+
+	fd = openat(run, "vsd", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vs_err_sys(err, "open /run/vsd");
+	if (mount_setattr(fd, "", AT_EMPTY_PATH, &ro, sizeof(ro)) < 0)
+		return vs_err_sys(err, "make /run/vsd read-only");
+	return 0;
+}
+
 static int
 make_run(int root, const struct vs_fs_spec *s, struct vs_err *err)
 {
@@ -217,7 +235,7 @@ make_run(int root, const struct vs_fs_spec *s, struct vs_err *err)
 	    AT_SYMLINK_NOFOLLOW) < 0)
 		return vs_err_sys(err, "symlink /run/vsd.sock");
 	if (!s->tools || !s->tools[0])
-		return 0;
+		return run_vsd_readonly(run, err);
 	bin = openat(run, "vsd/bin", O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (bin < 0)
@@ -230,7 +248,7 @@ make_run(int root, const struct vs_fs_spec *s, struct vs_err *err)
 		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, err) < 0)
 			return vs_err_prefix(err, "/run/vsd/bin");
 	}
-	return 0;
+	return run_vsd_readonly(run, err);
 }
 
 int
