@@ -545,6 +545,10 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 		lock = vs_state_lock(conf, rec->name, 1, NULL);
 		if (lock >= 0)
 			break;
+		/* only a held lock is worth waiting for: with the state
+		 * root gone (or unusable) there is nothing left to clean */
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			_exit(0);
 		usleep(50000);
 	}
 	if (pidfile_read(rundir, rec->name, &now) == 0 &&
