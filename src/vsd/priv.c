@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "priv/cgroup.h"
 #include "proto.h"
 #include "vsd.h"
 #include "xmem.h"
@@ -346,7 +347,14 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd)
 			_exit(1);
 		fcntl(WORKER_FD, F_SETFD, FD_CLOEXEC);
 		syscall(SYS_close_range, WORKER_FD + 1, ~0U, 0);
-		if (c->mode == VSD_LOCKED &&
+		/* work a VS asked for (quota usage, snapshots, diffs walk its
+		 * whole tree) is charged to that VS's cgroup: its memory and
+		 * pids limits, not the host, bound what a hostile tree costs */
+		if (who.vs[0] &&
+		    vs_cgroup_attach(r.conf, who.vs, getpid(), &err) < 0 &&
+		    errno != ENOENT)	/* ENOENT: the VS has no cgroup */
+			vs_proto_err(&out, VS_PROTO_E_UNAVAIL, "%s", err.msg);
+		else if (c->mode == VSD_LOCKED &&
 		    vs_state_lock(r.conf, r.vs, 0, &err) < 0)
 			vs_proto_err(&out, VS_PROTO_E_UNAVAIL, "%s", err.msg);
 		else
