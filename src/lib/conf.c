@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include "conf.h"
+#include "log.h"
 #include "valid.h"
 #include "xmem.h"
 #include "banned.h"
@@ -813,4 +814,30 @@ vs_conf_dump(const struct vs_conf *c, struct vs_buf *o)
 	    "snapshot_fifos %s\n", c->snap_level, c->snap_threads,
 	    c->snap_fifos ? "yes" : "no");
 	vs_buf_addf(o, "log %s\n", c->log_syslog ? "syslog" : "stderr");
+}
+
+int
+vs_conf_reload(struct vs_conf *running, const char *path, int explicit_path)
+{
+	struct vs_buf errors = VS_BUF_INIT;
+	struct vs_conf c;
+
+	if (vs_conf_load(path, explicit_path, &c, &errors) < 0) {
+		vs_buf_rtrim(&errors);
+		log_warnx("%s", errors.buf);
+		vs_buf_release(&errors);
+		log_warnx("configuration not reloaded: keeping the running one");
+		return -1;
+	}
+	vs_buf_release(&errors);
+	if (strcmp(c.state_root, running->state_root) != 0) {
+		log_warnx("state_root cannot change on reload (restart %s): "
+		    "keeping '%s'", log_progname(), running->state_root);
+		free(c.state_root);
+		c.state_root = xstrdup(running->state_root);
+	}
+	vs_conf_release(running);
+	*running = c;
+	log_info("configuration reloaded");
+	return 0;
 }

@@ -152,6 +152,15 @@ const char *vs_conf_default_path(void);
 int vs_conf_load(const char *path, int explicit_path, struct vs_conf *conf,
     struct vs_buf *errors);
 
+/*
+ * A daemon's SIGHUP: load path into a fresh struct and, only if it loads
+ * cleanly, swap it into *running (state_root is kept: moving it needs a
+ * restart).  Errors and the outcome are logged (log.h).  Returns 0 when
+ * reloaded, -1 when the running config was kept.
+ */
+int vs_conf_reload(struct vs_conf *running, const char *path,
+    int explicit_path);
+
 /* Built-in defaults (state_root /var/lib/vsd ...). */
 void vs_conf_defaults(struct vs_conf *conf);
 void vs_conf_release(struct vs_conf *conf);

@@ -643,22 +643,8 @@ load_conf(struct vs_conf *out)
 static void
 reload(void)
 {
-	struct vs_conf c;
-
-	if (load_conf(&c) < 0) {
-		log_warnx("configuration not reloaded: keeping the running one");
-		return;
-	}
-	if (strcmp(c.state_root, D.conf.state_root)) {
-		log_warnx("state_root cannot change on reload: keeping '%s'",
-		    D.conf.state_root);
-		free(c.state_root);
-		c.state_root = xstrdup(D.conf.state_root);
-	}
-	vs_conf_release(&D.conf);
-	D.conf = c;
-	log_info("configuration reloaded");
-	rescan();
+	if (vs_conf_reload(&D.conf, D.conf_path, D.explicit) == 0)
+		rescan();
 }
 
 static int
