@@ -17,15 +17,15 @@
 #include "fswalk.h"
 #include "xmem.h"
 
-static char tmpdir[64];
+#include "tmpdir.h"
+
 static int dfd = -1;
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_fswalk.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir_make("test_fswalk");
 	dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
 	assert_true(dfd >= 0);
 	return 0;
@@ -34,13 +34,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("chmod -R u+rwx '%s'; rm -rf '%s'", tmpdir,
-	    tmpdir);
-
 	(void)state;
 	close(dfd);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tmpdir_remove();
 	return 0;
 }
 

@@ -15,25 +15,21 @@
 #include "hash.h"
 #include "xmem.h"
 
-static char tmpdir[64];
+#include "tmpdir.h"
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_hash.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir_make("test_hash");
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
 	(void)state;
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tmpdir_remove();
 	return 0;
 }
 

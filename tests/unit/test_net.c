@@ -17,18 +17,16 @@
 #include "xmem.h"
 #include "priv/net.h"
 
-static char tmpdir[64];
+#include "tmpdir.h"
+
 static struct vs_conf conf;
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_net.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	vs_conf_defaults(&conf);
-	free(conf.state_root);
-	conf.state_root = xstrdup(tmpdir);
+	tmpdir_make("test_net");
+	tmpdir_conf(&conf);
 	free(conf.instance);
 	conf.instance = xstrdup("abcdef");
 	return 0;
@@ -37,11 +35,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
 	(void)state;
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tmpdir_remove();
 	vs_conf_release(&conf);
 	return 0;
 }

@@ -14,7 +14,8 @@
 #include "state.h"
 #include "xmem.h"
 
-static char tmpdir[64];
+#include "tmpdir.h"
+
 static struct vs_conf conf;
 
 static int
@@ -23,11 +24,8 @@ setup(void **state)
 	struct vs_err err = VS_ERR_INIT;
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_state.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	vs_conf_defaults(&conf);
-	free(conf.state_root);
-	conf.state_root = xstrdup(tmpdir);
+	tmpdir_make("test_state");
+	tmpdir_conf(&conf);
 	assert_int_equal(vs_state_init(&conf, &err), 0);
 	return 0;
 }
@@ -35,11 +33,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
 	(void)state;
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tmpdir_remove();
 	vs_conf_release(&conf);
 	return 0;
 }
