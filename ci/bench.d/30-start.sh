@@ -39,21 +39,25 @@ hf --export-json "$J/start.json" \
 	"bash -c 'vsboot --start web2 >/dev/null && vsboot --stop -t 2 web2 >/dev/null'"
 vsboot --stop -t 2 web2 >/dev/null
 
+# NVS VSs in all (max_servers is 250): web1, web2 and m3..mNVS
 echo "--- memory with $NVS idle VSs running"
 avail() { sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
-for i in $(seq 3 $((NVS + 2))); do
+for i in $(seq 3 "$NVS"); do
 	vsdadm vs_create localhost "m$i" 10.83.$((i / 250)).$((i % 250 + 2)) "m$i.example.com" 10 0 \
 		>/dev/null || bail "create m$i"
 done
 sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1
+vsboot --stop -t 2 web1 >/dev/null
 before=$(avail)
 t0=$(date +%s%N)
-for i in $(seq 3 $((NVS + 2))); do vsboot --start "m$i" >/dev/null || bail "start m$i"; done
+vsboot --start web1 >/dev/null || bail "start web1"
+vsboot --start web2 >/dev/null || bail "start web2"
+for i in $(seq 3 "$NVS"); do vsboot --start "m$i" >/dev/null || bail "start m$i"; done
 t1=$(date +%s%N)
 sleep 2
 after=$(avail)
 pss=0 cgmem=0
-for f in "$ROOT"/run/m*.pid; do
+for f in "$ROOT"/run/*.pid; do
 	read -r init _ mon _ <"$f"
 	for p in $init $mon; do
 		k=$(sed -n 's/^Pss: *\([0-9]*\) kB/\1/p' /proc/$p/smaps_rollup 2>/dev/null)
