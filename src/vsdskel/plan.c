@@ -565,11 +565,139 @@ out:
 	return rc;
 }
 
+/*
+ * The host's account files carry its people: names, full names, home
+ * paths.  Every VS would show them (an information leak about the host)
+ * and a VS's own uid 1000 would wear a host user's name.  The skeleton
+ * keeps the system accounts only: ids below 1000 (Debian's UID_MIN and
+ * GID_MIN) and nobody/nogroup; group member lists keep system names.
+ */
+#define SYS_ID_MAX	1000
+#define NOBODY_ID	65534
+
+static int
+line_field(const char *line, int n, char *out, size_t size)
+{
+	const char *s = line, *e;
+
+	while (n-- > 0) {
+		if (!(s = strchr(s, ':')))
+			return -1;
+		s++;
+	}
+	e = strchr(s, ':');
+	if (!e)
+		e = s + strlen(s);
+	if ((size_t)(e - s) >= size)
+		return -1;
+	memcpy(out, s, (size_t)(e - s));
+	out[e - s] = '\0';
+	return 0;
+}
+
+static int
+system_line(const char *line)
+{
+	char id[16], *end;
+	unsigned long v;
+
+	if (line_field(line, 2, id, sizeof(id)) < 0 || !id[0])
+		return 0;
+	errno = 0;
+	v = strtoul(id, &end, 10);
+	return !errno && !*end && (v < SYS_ID_MAX || v == NOBODY_ID);
+}
+
+/* users is ",name,name,...,": is name one of them? */
+static int
+kept_user(const struct vs_buf *users, const char *name)
+{
+	_cleanup_free_ char *needle = xasprintf(",%s,", name);
+
+	return users->buf && strstr(users->buf, needle) != NULL;
+}
+
+/* Append the members of a group line's list that are kept users. */
+static void
+add_members(struct vs_buf *out, char *list, const struct vs_buf *users)
+{
+	char *m, *save = NULL;
+	int first = 1;
+
+	for (m = strtok_r(list, ",", &save); m; m = strtok_r(NULL, ",", &save))
+		if (kept_user(users, m)) {
+			vs_buf_addf(out, "%s%s", first ? "" : ",", m);
+			first = 0;
+		}
+}
+
+/* Replace the plan's copy of an account file (etc/passwd, then
+ * etc/group) with its system lines; passwd fills users with the kept
+ * names, group reads them. */
+static int
+filter_accounts(struct plan *p, int srcfd, const char *path, int group,
+    struct vs_buf *users, struct vs_err *err)
+{
+	struct vs_buf text = VS_BUF_INIT, out = VS_BUF_INIT;
+	struct stat st;
+	char *line, *save = NULL;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < p->n; i++)
+		if (!strcmp(p->e[i].path, path) && !p->e[i].content)
+			break;
+	if (i == p->n)
+		return 0;		/* not taken */
+	st = p->e[i].st;
+	fd = openat(srcfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return vs_err_sys(err, "cannot open '/%s'", path);
+	if (vs_buf_read_fd(&text, fd, STATUS_MAX) < 0) {
+		close(fd);
+		vs_buf_release(&text);
+		return vs_err_sys(err, "cannot read '/%s'", path);
+	}
+	close(fd);
+	for (line = strtok_r(text.buf, "\n", &save); line;
+	    line = strtok_r(NULL, "\n", &save)) {
+		const char *colon = strchr(line, ':');
+		char *members;
+
+		if (!colon || !system_line(line))
+			continue;
+		if (!group) {
+			if (!users->len)
+				vs_buf_addch(users, ',');
+			vs_buf_add(users, line, (size_t)(colon - line));
+			vs_buf_addch(users, ',');
+			vs_buf_addf(&out, "%s\n", line);
+			continue;
+		}
+		/* name:x:gid:members -> keep the system members */
+		members = strchr(strchr(colon + 1, ':') + 1, ':');
+		if (members) {
+			vs_buf_add(&out, line, (size_t)(members + 1 - line));
+			add_members(&out, members + 1, users);
+			vs_buf_addch(&out, '\n');
+		} else {
+			vs_buf_addf(&out, "%s\n", line);
+		}
+	}
+	vs_buf_release(&text);
+	plan_add(p, path, &st);
+	p->e[p->n - 1].content_len = out.len;
+	p->e[p->n - 1].content = vs_buf_detach(&out, NULL);
+	return 0;
+}
+
 int
 plan_host(struct plan *p, int srcfd, const struct vs_skelconf *sc,
     struct vs_err *err)
 {
+	struct vs_buf users = VS_BUF_INIT;
 	size_t i;
+	int rc;
 
 	/* take patterns are expanded with glob(3) on the host's own paths:
 	 * a host build always reads "/", a trusted tree */
@@ -581,6 +709,12 @@ plan_host(struct plan *p, int srcfd, const struct vs_skelconf *sc,
 	for (i = 0; i < sc->empty.n; i++)
 		if (add_glob(p, srcfd, sc->empty.pat[i], 0, 1, sc, err) < 0)
 			return -1;
+	rc = filter_accounts(p, srcfd, "etc/passwd", 0, &users, err);
+	if (rc == 0)
+		rc = filter_accounts(p, srcfd, "etc/group", 1, &users, err);
+	vs_buf_release(&users);
+	if (rc < 0)
+		return -1;
 	plan_finish(p);
 	return 0;
 }

@@ -24,6 +24,16 @@ ok "$([ "$n_status" -gt 20 ] && [ "$n_status" -lt "$n_host" ]; echo $?)" \
 ok "$([ ! -e "$S/etc/shadow" ] && [ ! -e "$S/usr/share/doc/bash" ] &&
 	[ -z "$(ls -A "$S/tmp")" ]; echo $?)" \
 	"excluded: /etc/shadow, docs; /tmp empty"
+# the host's people stay on the host: system accounts only (ids < 1000,
+# nobody), and group member lists only name kept accounts
+people=$(awk -F: '$3 >= 1000 && $3 != 65534' "$S/etc/passwd" "$S/etc/group")
+is "$people" "" "no host user or group with id >= 1000 in the skeleton"
+is "$(awk -F: '$3 < 1000' "$S/etc/passwd")" "$(awk -F: '$3 < 1000' /etc/passwd)" \
+	"the host's system accounts are kept as they are"
+stray=$(awk -F: 'NR == FNR { u[$1] = 1; next }
+	{ n = split($4, m, ","); for (i = 1; i <= n; i++) if (!(m[i] in u)) print m[i] }' \
+	"$S/etc/passwd" "$S/etc/group")
+is "$stray" "" "group members are kept accounts"
 size=$(du -sm "$S" | cut -f1)
 ok "$([ "$size" -lt 600 ]; echo $?)" "lean: ${size} MiB, not the host's /usr"
 w=$(find "$S" ! -type l -perm /222 | head -3)
