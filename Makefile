@@ -19,6 +19,7 @@ PKG_CONFIG ?= pkg-config
 PKGS       := libarchive libzstd libcap libseccomp libcrypto
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -Wall -Wextra -O2 -g \
 	-DVSD_VERSION='"$(VERSION)"' -DVSD_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-DVSD_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-Isrc/lib -MMD -MP
 ifeq ($(DEVELOPER),1)
 BASE_CFLAGS += -Werror

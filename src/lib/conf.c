@@ -305,7 +305,7 @@ vs_conf_defaults(struct vs_conf *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->state_root = xstrdup("/var/lib/vsd");
-	c->secret_file = xstrdup("/etc/vsd/secret");
+	c->secret_file = xstrdup(VS_CONF_DIR "/secret");
 	c->host_addr = xstrdup("169.254.77.1");
 	c->uid_base = 200000;
 	c->uid_stride = 65536;
@@ -719,7 +719,7 @@ vs_conf_load(const char *path, int explicit_path, struct vs_conf *out,
 
 		c.skel_conf = slash ? xasprintf("%.*s/skel.conf",
 		    (int)(slash - c.path), c.path) :
-		    xstrdup("/etc/vsd/skel.conf");
+		    xstrdup(VS_CONF_DIR "/skel.conf");
 	}
 	if (!x.listen_set) {
 		c.listen = xmalloc(sizeof(*c.listen));

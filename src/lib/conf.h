@@ -82,7 +82,12 @@ int vs_conf_bool(const char *tok);
 
 /* ---- vsd.conf --------------------------------------------------------- */
 
-#define VS_CONF_DEFAULT "/etc/vsd/vsd.conf"
+/* The host's configuration directory: make's SYSCONFDIR + /vsd. */
+#ifndef VSD_SYSCONFDIR
+#define VSD_SYSCONFDIR "/etc"
+#endif
+#define VS_CONF_DIR	VSD_SYSCONFDIR "/vsd"
+#define VS_CONF_DEFAULT	VS_CONF_DIR "/vsd.conf"
 
 /* Resource limits of one VS.  0 means "no limit / kernel default". */
 struct vs_limits {
