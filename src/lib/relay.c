@@ -152,6 +152,8 @@ struct vs_relay {
 	struct list groups;
 	struct list dead_conns, dead_listeners;
 	uint64_t now, paused_until;
+	vs_relay_sockets_fn sockets_fn;	/* NULL: vs_nssock_many() */
+	void *sockets_ctx;
 };
 
 static uint64_t
@@ -200,6 +202,13 @@ void
 vs_relay_set_opts(struct vs_relay *r, const struct vs_relay_opts *opts)
 {
 	r->o = *opts;
+}
+
+void
+vs_relay_set_sockets_fn(struct vs_relay *r, vs_relay_sockets_fn fn, void *ctx)
+{
+	r->sockets_fn = fn;
+	r->sockets_ctx = ctx;
 }
 
 void
@@ -494,8 +503,12 @@ upstream_socket(struct vs_relay_group *g, int family, struct vs_err *err)
 		while (g->npool > 0)
 			close(g->pool[--g->npool]);
 	if (g->npool == 0) {
-		n = vs_nssock_many(g->nsfd, family, SOCK_STREAM | SOCK_NONBLOCK,
-		    0, g->pool, g->pool_want, err);
+		if (g->r->sockets_fn)
+			n = g->r->sockets_fn(g->r->sockets_ctx, g->name,
+			    family, g->pool, g->pool_want, err);
+		else
+			n = vs_nssock_many(g->nsfd, family, SOCK_STREAM |
+			    SOCK_NONBLOCK, 0, g->pool, g->pool_want, err);
 		if (n < 0)
 			return -1;
 		g->npool = n;

@@ -108,6 +108,19 @@ void vs_relay_unwatch(struct vs_relay *r, int fd);
  */
 int vs_relay_poll(struct vs_relay *r, int timeout_ms);
 
+/*
+ * Where upstream sockets come from.  By default the relay makes them
+ * itself with vs_nssock_many() in the group's netns (CAP_SYS_ADMIN); a
+ * caller without that privilege (vsredirect's event loop) sets fn, which
+ * must fill fds[0..k) with 1 <= k <= n unconnected non-blocking
+ * close-on-exec SOCK_STREAM sockets of family in group's netns and
+ * return k, or return -1 with errno and err set.  n <= 16.
+ */
+typedef int (*vs_relay_sockets_fn)(void *ctx, const char *group, int family,
+    int *fds, int n, struct vs_err *err);
+void vs_relay_set_sockets_fn(struct vs_relay *r, vs_relay_sockets_fn fn,
+    void *ctx);
+
 void vs_relay_get_stats(const struct vs_relay *r, struct vs_relay_stats *st);
 
 #endif

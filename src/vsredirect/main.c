@@ -1,6 +1,8 @@
 /* vsredirect - forward the privileged ports of every running VS (80, 443
  * and what vsd.conf and each VS's rules say) to the unprivileged ports
- * its own daemons listen on.  One process, one epoll loop (relay.h).
+ * its own daemons listen on.  One epoll loop (relay.h) without any
+ * capability, and a privileged helper that reads the state and makes the
+ * sockets that must be born in a VS's netns (privsep.c).
  *
  * The listening sockets live in each VS's network namespace, bound to
  * the VS's address: a VS cannot bind them itself (its root is not
@@ -23,7 +25,6 @@
 #include "conf.h"
 #include "log.h"
 #include "netwatch.h"
-#include "priv/nssock.h"
 #include "relay.h"
 #include "state.h"
 #include "vsredirect.h"
@@ -43,8 +44,7 @@ struct lsn {
 struct vsent {
 	char name[VS_NAME_MAX + 1];
 	char ip[16];
-	dev_t dev;
-	ino_t ino;
+	uint64_t dev, ino;
 	struct vs_relay_group *g;
 	struct lsn ls[VSR_MAX_RULES];
 	int n;
@@ -61,6 +61,8 @@ static struct {
 	enum vs_proxy_version proxy;
 	int rescan_ms;
 	const char *user;
+	int priv;			/* socket to the privileged helper */
+	pid_t priv_pid;
 	struct vsent **vs;
 	size_t nvs, avs;
 	uint64_t next_scan;
@@ -145,7 +147,7 @@ make_target(const char *ip, int port, struct sockaddr_in *sa)
 
 /* Open the listener of s (if not open), or retarget it. */
 static void
-lsn_apply(struct vsent *v, struct lsn *s, int nsfd)
+lsn_apply(struct vsent *v, struct lsn *s)
 {
 	struct vs_err err = VS_ERR_INIT;
 	struct sockaddr_in sa;
@@ -157,8 +159,8 @@ lsn_apply(struct vsent *v, struct lsn *s, int nsfd)
 		    s->rule.proxy);
 		return;
 	}
-	fd = vs_nssock_listen(nsfd, SOCK_STREAM | SOCK_NONBLOCK, v->ip,
-	    s->rule.port, 1024, &err);
+	fd = vsr_priv_listen(D.priv, v->name, s->rule.port, v->dev, v->ino,
+	    &err);
 	if (fd < 0) {
 		log_warnx("%s: cannot listen on %s:%d: %s", v->name, v->ip,
 		    s->rule.port, err.msg);
@@ -176,9 +178,9 @@ lsn_apply(struct vsent *v, struct lsn *s, int nsfd)
 	    s->rule.proxy == VS_PROXY_V2 ? " (PROXY v2)" : "");
 }
 
-/* Bring v's listeners in line with rules.  nsfd is borrowed. */
+/* Bring v's listeners in line with rules. */
 static void
-vsent_sync(struct vsent *v, const struct vsr_rules *rules, int nsfd)
+vsent_sync(struct vsent *v, const struct vsr_rules *rules)
 {
 	int i, j;
 
@@ -212,7 +214,7 @@ vsent_sync(struct vsent *v, const struct vsr_rules *rules, int nsfd)
 			log_info("%s: port %d now -> %d", v->name,
 			    rules->r[j].port, rules->r[j].target);
 		v->ls[i].rule = rules->r[j];
-		lsn_apply(v, &v->ls[i], nsfd);
+		lsn_apply(v, &v->ls[i]);
 	}
 }
 
@@ -236,64 +238,71 @@ vsent_drop(size_t i, const char *why)
 	D.vs[i] = D.vs[--D.nvs];
 }
 
+/* The relay's upstream sockets, from the helper (relay.h). */
+static int
+upstream_sockets(void *ctx, const char *group, int family, int *fds, int n,
+    struct vs_err *err)
+{
+	struct vsent *v = vsent_find(group);
+
+	(void)ctx;
+	if (!v)
+		return vs_err_set(err, ENOENT, "'%s' is gone", group);
+	return vsr_priv_sockets(D.priv, v->name, family, v->dev, v->ino, fds,
+	    n, err);
+}
+
 static void
 rescan(void)
 {
 	struct vs_err err = VS_ERR_INIT;
-	struct vs_netup *ups = NULL;
+	struct vsr_vsinfo *ups = NULL;
 	size_t n = 0, i, k;
 
-	if (vs_netup_scan(&D.conf, &ups, &n, &err) < 0) {
+	if (vsr_priv_scan(D.priv, &ups, &n, &err) < 0) {
 		log_warnx("scan: %s", err.msg);
 		return;
 	}
 	for (i = 0; i < D.nvs; i++)
 		D.vs[i]->seen = 0;
 	for (k = 0; k < n; k++) {
-		struct vs_netup *u = &ups[k];
-		struct vs_buf errors = VS_BUF_INIT;
-		struct vsr_rules rules;
-		struct vsent *v = vsent_find(u->rec.name);
+		struct vsr_vsinfo *u = &ups[k];
+		struct vsent *v = vsent_find(u->name);
 
 		if (v && (v->dev != u->ns_dev || v->ino != u->ns_ino ||
-		    strcmp(v->ip, u->rec.ip))) {
+		    strcmp(v->ip, u->ip))) {
 			/* restarted, or a new address: a new namespace */
 			for (i = 0; D.vs[i] != v; i++)
 				;
 			vsent_drop(i, "restarted");
 			v = NULL;
 		}
-		if (vsr_rules_load(&D.conf, u->rec.name, D.proxy, &rules,
-		    &errors) < 0) {
-			vs_buf_rtrim(&errors);
-			log_warnx("%s: rules not changed: %s", u->rec.name,
-			    errors.buf);
-			vs_buf_release(&errors);
+		if (!u->rules_ok) {
+			log_warnx("%s: rules not changed: %s", u->name, u->msg);
 			if (v)
 				v->seen = 1;
 			continue;
 		}
-		vs_buf_release(&errors);
 		if (!v) {
-			if (!vs_valid_vs_ip(u->rec.ip)) {
-				log_warnx("%s: invalid address '%s'",
-				    u->rec.name, u->rec.ip);
+			if (!vs_valid_vs_ip(u->ip)) {
+				log_warnx("%s: invalid address '%s'", u->name,
+				    u->ip);
 				continue;
 			}
 			v = xcalloc(1, sizeof(*v));
-			snprintf(v->name, sizeof(v->name), "%s", u->rec.name);
-			snprintf(v->ip, sizeof(v->ip), "%s", u->rec.ip);
+			snprintf(v->name, sizeof(v->name), "%s", u->name);
+			snprintf(v->ip, sizeof(v->ip), "%s", u->ip);
 			v->dev = u->ns_dev;
 			v->ino = u->ns_ino;
+			/* no netns fd: upstream sockets come from the helper */
 			v->g = vs_relay_group_new(D.r, v->name, D.max_per_vs,
-			    u->nsfd);
-			u->nsfd = -1;	/* the group owns it now */
+			    -1);
 			xgrow(&D.vs, sizeof(*D.vs), D.nvs + 1, &D.avs);
 			D.vs[D.nvs++] = v;
 			log_debug("%s: %s is up", __func__, v->name);
 		}
 		v->seen = 1;
-		vsent_sync(v, &rules, vs_relay_group_nsfd(v->g));
+		vsent_sync(v, &u->rules);
 	}
 	for (i = 0; i < D.nvs;) {
 		if (D.vs[i]->seen)
@@ -301,7 +310,7 @@ rescan(void)
 		else
 			vsent_drop(i, "stopped");
 	}
-	vs_netup_free(ups, n);
+	free(ups);
 }
 
 /* ---- configuration --------------------------------------------------- */
@@ -321,10 +330,13 @@ load_conf(struct vs_conf *out)
 	return rc;
 }
 
+/* SIGHUP: the helper re-reads vsd.conf (the loop reads no file). */
 static void
 reload(void)
 {
-	if (vs_conf_reload(&D.conf, D.conf_path, D.explicit) == 0)
+	struct vs_err err = VS_ERR_INIT;
+
+	if (vsr_priv_reload(D.priv, &err) == 0)
 		rescan();
 }
 
@@ -397,6 +409,17 @@ on_signal(void *ctx, uint32_t events)
 }
 
 static void
+on_helper(void *ctx, uint32_t events)
+{
+	(void)ctx;
+	(void)events;
+	/* it only ever speaks when asked: readable now means it died */
+	log_warnx("the privileged helper (pid %d) is gone: exiting",
+	    (int)D.priv_pid);
+	exit(1);
+}
+
+static void
 on_inotify(void *ctx, uint32_t events)
 {
 	uint64_t soon = now_ms() + 100;
@@ -418,6 +441,7 @@ main(int argc, char **argv)
 	static const char *const extra[] = { "state/redirect", "state/apache",
 	    NULL };
 	struct vs_err err = VS_ERR_INIT;
+	struct vsr_helper helper;
 	int c, fg = 0, check = 0, verbose = 0, sfd, ifd;
 	sigset_t mask;
 
@@ -493,8 +517,6 @@ main(int argc, char **argv)
 	if (vs_state_init(&D.conf, &err) < 0)
 		fatalx("%s", err.msg);
 	vsr_raise_nofile();
-	if (vs_nssock_init(&err) < 0)
-		fatalx("%s", err.msg);
 	D.r = vs_relay_new(&D.o, &err);
 	if (!D.r)
 		fatalx("%s", err.msg);
@@ -516,7 +538,21 @@ main(int argc, char **argv)
 		fatal("epoll_ctl");
 	if (!fg && daemon(0, 0) < 0)
 		fatal("daemon");
-	if (vsr_drop_privileges(D.user, &err) < 0)
+	/* the helper gets its own copy of the configuration (its memory
+	 * after fork); the loop's is not used again */
+	memset(&helper, 0, sizeof(helper));
+	helper.conf = D.conf;
+	helper.conf_path = D.conf_path;
+	helper.explicit = D.explicit;
+	helper.proxy = D.proxy;
+	D.priv = vsr_helper_start(&helper, D.user, &D.priv_pid, &err);
+	if (D.priv < 0)
+		fatalx("privileged helper: %s", err.msg);
+	if (vs_relay_watch(D.r, D.priv, on_helper, NULL) < 0)
+		fatal("epoll_ctl");
+	vs_relay_set_sockets_fn(D.r, upstream_sockets, NULL);
+	/* the loop: no capability at all (the helper has what it needs) */
+	if (vsr_drop_privileges(D.user, NULL, 0, &err) < 0)
 		fatalx("%s", err.msg);
 	rescan();
 	D.next_scan = now_ms() + (uint64_t)D.rescan_ms;

@@ -1,20 +1,12 @@
-/* priv.c - vsredirect's privilege drop after start-up.
+/* priv.c - vsredirect's privilege drop after start-up, for both of its
+ * processes (privsep.c says which keeps what).
  *
  * Phases (as in bubblewrap): raise RLIMIT_NOFILE while still root; clear
- * the bounding set but for the set below; keep capabilities across
+ * the bounding set but for the kept set; keep capabilities across
  * setuid; switch to the unprivileged user; reduce permitted/effective to
- * the set below (inheritable empty); clear ambient; PR_SET_NO_NEW_PRIVS;
- * read back.
- *
- * What is kept, and why:
- *   CAP_SYS_ADMIN        setns(2) into the netns of a VS that starts
- *                        later (and back); also needed for each upstream
- *                        socket, which is created inside the VS's netns
- *   CAP_NET_BIND_SERVICE bind ports < 1024 inside those namespaces
- *   CAP_DAC_READ_SEARCH  read state_root/state (mode 0700, host root)
- * Everything else goes: no file writes as root, no chown, no kill of
- * other users' processes, no module loading, no ptrace.  Being uid
- * "nobody" (not 0) also means no file is ours by owner.
+ * the kept set (inheritable empty); clear ambient; PR_SET_NO_NEW_PRIVS;
+ * read back.  Being uid "nobody" (not 0) also means no file is ours by
+ * owner.
  */
 #include <errno.h>
 #include <grp.h>
@@ -31,10 +23,6 @@
 #include "vsredirect.h"
 #include "banned.h"
 
-static const cap_value_t keep[] = {
-	CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, CAP_DAC_READ_SEARCH
-};
-
 void
 vsr_raise_nofile(void)
 {
@@ -48,12 +36,13 @@ vsr_raise_nofile(void)
 }
 
 int
-vsr_drop_privileges(const char *user, struct vs_err *err)
+vsr_drop_privileges(const char *user, const int *keep, int n,
+    struct vs_err *err)
 {
 	struct passwd *pw;
 	cap_t caps;
-	cap_value_t c;
-	int ok;
+	cap_value_t c, kv[8];
+	int ok, i;
 
 	if (geteuid() != 0)
 		return 0;	/* nothing to drop (tests as non-root) */
@@ -61,12 +50,15 @@ vsr_drop_privileges(const char *user, struct vs_err *err)
 	if (!pw)
 		return vs_err_set(err, ENOENT, "unknown user '%s'", user);
 	/* the bounding set first: dropping needs CAP_SETPCAP, gone below */
-	for (c = 0; c <= CAP_LAST_CAP; c++) {
-		size_t i;
+	if (n < 0 || n > (int)(sizeof(kv) / sizeof(kv[0])))
+		return vs_err_set(err, EINVAL, "too many capabilities to keep");
+	for (i = 0; i < n; i++)
+		kv[i] = keep[i];
+	for (c = 0; c < 64; c++) {	/* EINVAL past the kernel's last */
 		int kept = 0;
 
-		for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
-			kept |= keep[i] == c;
+		for (i = 0; i < n; i++)
+			kept |= kv[i] == c;
 		if (!kept && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 &&
 		    errno != EINVAL)
 			return vs_err_sys(err, "drop capability %d", c);
@@ -80,11 +72,9 @@ vsr_drop_privileges(const char *user, struct vs_err *err)
 	caps = cap_init();
 	if (!caps)
 		return vs_err_sys(err, "cap_init");
-	ok = cap_set_flag(caps, CAP_PERMITTED, (int)(sizeof(keep) /
-	    sizeof(keep[0])), keep, CAP_SET) == 0 &&
-	    cap_set_flag(caps, CAP_EFFECTIVE, (int)(sizeof(keep) /
-	    sizeof(keep[0])), keep, CAP_SET) == 0 &&
-	    cap_set_proc(caps) == 0;
+	ok = (n == 0 || (cap_set_flag(caps, CAP_PERMITTED, n, kv,
+	    CAP_SET) == 0 && cap_set_flag(caps, CAP_EFFECTIVE, n, kv,
+	    CAP_SET) == 0)) && cap_set_proc(caps) == 0;
 	cap_free(caps);
 	if (!ok)
 		return vs_err_sys(err, "cap_set_proc");
@@ -96,7 +86,24 @@ vsr_drop_privileges(const char *user, struct vs_err *err)
 	/* read back */
 	if (getuid() == 0 || geteuid() == 0 || setuid(0) == 0)
 		return vs_err_set(err, EPERM, "still root after dropping");
-	log_debug("%s: now uid %d with sys_admin, net_bind_service, "
-	    "dac_read_search", __func__, (int)pw->pw_uid);
+	caps = cap_get_proc();
+	if (!caps)
+		return vs_err_sys(err, "cap_get_proc");
+	for (c = 0; c <= CAP_LAST_CAP; c++) {
+		cap_flag_value_t v = CAP_CLEAR;
+		int kept = 0;
+
+		for (i = 0; i < n; i++)
+			kept |= kv[i] == c;
+		if (cap_get_flag(caps, c, CAP_PERMITTED, &v) == 0 &&
+		    v == CAP_SET && !kept) {
+			cap_free(caps);
+			return vs_err_set(err, EPERM, "capability %d still "
+			    "permitted after dropping", c);
+		}
+	}
+	cap_free(caps);
+	log_debug("%s: now uid %d with %d capabilities", __func__,
+	    (int)pw->pw_uid, n);
 	return 0;
 }

@@ -2,10 +2,13 @@
 #ifndef VSREDIRECT_H
 #define VSREDIRECT_H
 
+#include <stdint.h>
+
 #include "buf.h"
 #include "conf.h"
 #include "err.h"
 #include "proxyproto.h"
+#include "valid.h"
 
 #define VSR_MAX_RULES	64
 
@@ -32,8 +35,99 @@ int vsr_rules_load(const struct vs_conf *conf, const char *name,
     enum vs_proxy_version proxy, struct vsr_rules *out,
     struct vs_buf *errors);
 
-/* priv.c */
+/* priv.c: become user, keeping exactly the n capabilities of keep
+ * (n = 0: none at all, bounding set empty); no_new_privs. */
 void vsr_raise_nofile(void);
-int vsr_drop_privileges(const char *user, struct vs_err *err);
+int vsr_drop_privileges(const char *user, const int *keep, int n,
+    struct vs_err *err);
+
+/*
+ * privsep.c: the privileged helper and the event loop's side of it.
+ *
+ * The helper is forked at start-up; it alone keeps CAP_SYS_ADMIN (setns),
+ * CAP_NET_BIND_SERVICE and CAP_DAC_READ_SEARCH.  It reads every file
+ * (vsd.conf, VS records, rule files, netns pins) and makes every socket
+ * that must be born in a VS's netns; the event loop, which parses
+ * network input, keeps no capability and reads no file.  They talk over
+ * a SOCK_SEQPACKET socketpair: fixed-size requests, answers with fds
+ * passed by SCM_RIGHTS.  The loop names a VS, never a path; the helper
+ * re-checks every field and re-reads the VS's record and rules for each
+ * request (so a listener is only ever made for a port a rule redirects,
+ * on the VS's own address from its record).
+ */
+enum vsr_op {
+	VSR_OP_SCAN = 1,	/* -> a VSINFO per VS up, then a REPLY */
+	VSR_OP_LISTEN,		/* name, port, ns: -> REPLY + listening fd */
+	VSR_OP_SOCKETS,		/* name, family, count, ns: -> REPLY + fds */
+	VSR_OP_RELOAD,		/* re-read vsd.conf (SIGHUP) -> REPLY */
+	VSR_OP_MAX
+};
+
+#define VSR_SOCKETS_MAX	16	/* fds per SOCKETS answer */
+
+struct vsr_req {
+	uint32_t op;
+	uint32_t port;		/* LISTEN: a rule's privileged port */
+	int32_t family;		/* SOCKETS: AF_INET or AF_INET6 */
+	uint32_t count;		/* SOCKETS: 1..VSR_SOCKETS_MAX */
+	uint64_t ns_dev, ns_ino;	/* the namespace the loop knows */
+	char name[VS_NAME_MAX + 1];	/* LISTEN, SOCKETS: the VS */
+};
+
+enum { VSR_MSG_REPLY = 1, VSR_MSG_VSINFO };
+
+struct vsr_reply {
+	uint32_t kind;		/* VSR_MSG_REPLY */
+	int32_t errnum;		/* 0 = done */
+	uint32_t nfds;		/* fds passed with this message */
+	char msg[256];		/* errnum != 0: what failed */
+};
+
+struct vsr_vsinfo {
+	uint32_t kind;		/* VSR_MSG_VSINFO */
+	int32_t rules_ok;	/* 0: rules unreadable, msg says why */
+	uint64_t ns_dev, ns_ino;
+	char name[VS_NAME_MAX + 1];
+	char ip[16];
+	struct vsr_rules rules;
+	char msg[256];
+};
+
+/* The helper's state: its own copy of the configuration. */
+struct vsr_helper {
+	struct vs_conf conf;
+	const char *conf_path;
+	int explicit;
+	enum vs_proxy_version proxy;
+};
+
+/*
+ * Fork the helper (call as root, before dropping privileges).  It runs
+ * helper_main: drops to user with the three capabilities above, serves
+ * requests until the socket closes (the loop ended), then exits.  Returns
+ * the loop's end of the socket (close-on-exec), or -1.  *pid gets the
+ * helper's pid.
+ */
+int vsr_helper_start(struct vsr_helper *h, const char *user, pid_t *pid,
+    struct vs_err *err);
+
+/*
+ * Handle one request of len bytes in buf, answering on sock.  Hostile
+ * input (wrong size, unknown op, bad name, a port no rule redirects, a
+ * netns that is not the VS's) gets an error REPLY and no fd.  Returns 0,
+ * or -1 if the answer could not be sent.  (Exposed for the unit test.)
+ */
+int vsr_helper_handle(struct vsr_helper *h, const void *buf, size_t len,
+    int sock);
+
+/* The loop's side: each call is one request and its answer.  If the
+ * helper is gone they log it and exit(1): the daemon cannot go on. */
+int vsr_priv_scan(int sock, struct vsr_vsinfo **out, size_t *n,
+    struct vs_err *err);
+int vsr_priv_listen(int sock, const char *name, int port, uint64_t dev,
+    uint64_t ino, struct vs_err *err);
+int vsr_priv_sockets(int sock, const char *name, int family, uint64_t dev,
+    uint64_t ino, int *fds, int n, struct vs_err *err);
+int vsr_priv_reload(int sock, struct vs_err *err);
 
 #endif

@@ -61,14 +61,28 @@ start_vsredirect || bail "vsredirect did not start"
 is "$(curl -sS -m 10 "http://$IP/index.html")" "hello from web1" \
 	"curl on port 80 reaches the VS's server on 8080"
 
-# the daemon runs as nobody with three capabilities only
+# privilege separation: the event loop runs as nobody without any
+# capability; its child, the helper, keeps the three it needs
 st=/proc/$VSR_PID/status
 is "$(awk '/^Uid:/ {print $2 $3 $4 $5}' $st)" "65534655346553465534" \
-	"vsredirect dropped to uid nobody"
-is "$(awk '/^CapEff:/ {print $2}' $st)" "0000000000200404" \
-	"only CAP_SYS_ADMIN, NET_BIND_SERVICE, DAC_READ_SEARCH kept"
-is "$(awk '/^CapBnd:/ {print $2}' $st)" "0000000000200404" \
-	"bounding set reduced to the same"
+	"vsredirect's event loop dropped to uid nobody"
+is "$(awk '/^Cap(Eff|Prm|Inh|Bnd|Amb):/ {printf "%s ", $2}' $st)" \
+	"0000000000000000 0000000000000000 0000000000000000 0000000000000000 0000000000000000 " \
+	"the event loop has no capability (effective, permitted, bounding, ambient)"
+is "$(awk '/^NoNewPrivs:/ {print $2}' $st)" 1 "and no_new_privs"
+HELPER=$(cat /proc/$VSR_PID/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+hs=/proc/$HELPER/status
+is "$(awk '/^Uid:/ {print $2 $3 $4 $5}' $hs 2>/dev/null)" "65534655346553465534" \
+	"the privileged helper (pid $HELPER) runs as nobody"
+is "$(awk '/^Cap(Eff|Prm|Bnd):/ {printf "%s ", $2}' $hs 2>/dev/null)" \
+	"0000000000200404 0000000000200404 0000000000200404 " \
+	"the helper keeps only CAP_SYS_ADMIN, NET_BIND_SERVICE, DAC_READ_SEARCH"
+is "$(for f in 3 4 5; do readlink /proc/$HELPER/fd/$f | sed 's/socket:.*/socket/'; done)" \
+	"socket
+$(readlink /proc/self/ns/net)" \
+	"besides stdio, the helper holds its socket to the loop and the way back to the host netns, nothing else"
+is "$(awk '/^Uid:/ {print $2}' /proc/$HELPER/status; stat -c %u /proc/$HELPER/fd)" "65534
+0" "the helper is not dumpable (its /proc entries stay root's)"
 
 want=$(sha256sum <"$T/www/big" | cut -d' ' -f1)
 got=$(curl -sS -m 60 "http://$IP/big" | sha256sum | cut -d' ' -f1)
@@ -114,4 +128,17 @@ out=$(in_vs web1 unshare -U -r "$PYTHON" "$NETSVC_PEER" bind "$IP" 8084 2>&1)
 is "$out" "bound" "... but can bind 8084"
 
 kill -TERM $VSR_PID; wait $VSR_PID; is "$?" 0 "SIGTERM: clean exit"
+wait_until 5 bash -c "! kill -0 $HELPER"; ok $? "its helper ended with it"
+
+# the two halves die together: a dead helper ends the loop with status 1
+# (the service manager restarts both); a dead loop ends the helper
+start_vsredirect || bail "vsredirect did not start again"
+HELPER=$(cat /proc/$VSR_PID/task/*/children | tr ' ' '\n' | grep -m1 .)
+kill -KILL "$HELPER"
+wait $VSR_PID; is "$?" 1 "helper killed: the event loop exits 1"
+grep -q "privileged helper.*gone" "$T/vsredirect.log"; ok $? "and says why"
+start_vsredirect || bail "vsredirect did not start again"
+HELPER=$(cat /proc/$VSR_PID/task/*/children | tr ' ' '\n' | grep -m1 .)
+kill -KILL $VSR_PID; wait $VSR_PID 2>/dev/null
+wait_until 5 bash -c "! kill -0 $HELPER"; ok $? "event loop killed: the helper exits"
 netsvc_done

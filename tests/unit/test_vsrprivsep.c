@@ -1,0 +1,273 @@
+/* test_vsrprivsep.c - vsredirect's privileged helper against a forged
+ * event loop: requests of the wrong size, unknown operations, hostile
+ * VS names, ports no rule redirects, a netns pin that is a symlink to
+ * the host's namespace or a plain file.  Each must get an error reply
+ * and never a descriptor.  (The helper's sources are vsredirect's, built
+ * in here: they are not library code.)  No root needed: everything
+ * refused is refused before a namespace is entered. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "../../src/vsredirect/privsep.c"
+#include "../../src/vsredirect/rules.c"
+#include "../../src/vsredirect/priv.c"
+
+static char tmpdir[64];
+static struct vsr_helper H;
+static int sv[2] = { -1, -1 };
+
+static void
+put_file(const char *rel, const char *text)
+{
+	char *path = xasprintf("%s/%s", tmpdir, rel);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(path);
+}
+
+static int
+setup(void **state)
+{
+	struct vs_err err = VS_ERR_INIT;
+	struct vs_rec r;
+	char *p;
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_vsrpriv.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	memset(&H, 0, sizeof(H));
+	vs_conf_defaults(&H.conf);
+	free(H.conf.state_root);
+	H.conf.state_root = xstrdup(tmpdir);
+	assert_int_equal(vs_state_init(&H.conf, &err), 0);
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "web1");
+	r.number = 1;
+	r.uid_base = 265536;
+	r.uid_count = 65536;
+	snprintf(r.ip, sizeof(r.ip), "10.9.0.1");
+	snprintf(r.fqdn, sizeof(r.fqdn), "web1.test");
+	snprintf(r.state, sizeof(r.state), "ready");
+	assert_int_equal(vs_rec_save(&H.conf, &r, &err), 0);
+	snprintf(r.name, sizeof(r.name), "bare");
+	r.number = 2;
+	snprintf(r.ip, sizeof(r.ip), "10.9.0.2");
+	assert_int_equal(vs_rec_save(&H.conf, &r, &err), 0);
+	p = xasprintf("%s/state/redirect", tmpdir);
+	mkdir(p, 0755);
+	free(p);
+	p = xasprintf("%s/run/netns", tmpdir);
+	mkdir(p, 0755);
+	free(p);
+	put_file("state/redirect/web1", "redirect 80 to 8080\n");
+	put_file("state/redirect/bare", "");	/* no rule at all */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+	    0, sv), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
+
+	(void)state;
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	vs_conf_release(&H.conf);
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* Send buf to the helper's handler; return the reply's errnum, failing
+ * the test if the reply carries a descriptor. */
+static int
+ask(const void *buf, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int) * VSR_SOCKETS_MAX)];
+	struct vsr_reply r;
+	struct iovec iov = { &r, sizeof(r) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n;
+
+	assert_int_equal(vsr_helper_handle(&H, buf, len, sv[1]), 0);
+	n = recvmsg(sv[0], &mh, MSG_DONTWAIT);
+	assert_int_equal(n, sizeof(r));
+	assert_int_equal(r.kind, VSR_MSG_REPLY);
+	assert_int_equal(mh.msg_controllen, 0);	/* no fd, ever */
+	assert_int_equal(r.nfds, 0);
+	if (r.errnum)
+		assert_true(r.msg[0] != '\0');	/* says why */
+	return r.errnum;
+}
+
+static struct vsr_req
+req(enum vsr_op op, const char *name, int port)
+{
+	struct vsr_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.op = op;
+	q.port = (uint32_t)port;
+	q.family = AF_INET;
+	q.count = 1;
+	snprintf(q.name, sizeof(q.name), "%s", name);
+	return q;
+}
+
+static void
+test_malformed(void **state)
+{
+	struct vsr_req q = req(VSR_OP_LISTEN, "web1", 80);
+	char big[sizeof(q) + 8];
+
+	(void)state;
+	assert_int_equal(ask(&q, 3), EPROTO);
+	assert_int_equal(ask(&q, sizeof(q) - 1), EPROTO);
+	memset(big, 0, sizeof(big));
+	memcpy(big, &q, sizeof(q));
+	assert_int_equal(ask(big, sizeof(big)), EPROTO);
+	q.op = 0;
+	assert_int_equal(ask(&q, sizeof(q)), EPROTO);
+	q.op = VSR_OP_MAX;
+	assert_int_equal(ask(&q, sizeof(q)), EPROTO);
+	q.op = 0xffffffffu;
+	assert_int_equal(ask(&q, sizeof(q)), EPROTO);
+}
+
+static void
+test_hostile_names(void **state)
+{
+	static const char *const bad[] = {
+		"", "..", "../web1", "web1/../../etc", "/etc/passwd",
+		"web1\n", "WEB1", "-web1", "we b1", NULL
+	};
+	struct vsr_req q;
+	int i;
+
+	(void)state;
+	for (i = 0; bad[i]; i++) {
+		q = req(VSR_OP_LISTEN, bad[i], 80);
+		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+		q = req(VSR_OP_SOCKETS, bad[i], 0);
+		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	}
+	/* no NUL inside the field: must not be read past it */
+	q = req(VSR_OP_LISTEN, "web1", 80);
+	memset(q.name, 'a', sizeof(q.name));
+	assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	/* a well-formed name of no VS */
+	q = req(VSR_OP_LISTEN, "ghost", 80);
+	assert_int_equal(ask(&q, sizeof(q)), ENOENT);
+}
+
+static void
+test_ports(void **state)
+{
+	static const uint32_t bad[] = { 0, 1024, 8080, 65535, 65536,
+	    0x80000050u };
+	struct vsr_req q;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		q = req(VSR_OP_LISTEN, "web1", 0);
+		q.port = bad[i];
+		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	}
+	/* privileged, but no rule of web1 redirects it */
+	q = req(VSR_OP_LISTEN, "web1", 22);
+	assert_int_equal(ask(&q, sizeof(q)), EPERM);
+	q = req(VSR_OP_LISTEN, "bare", 80);
+	assert_int_equal(ask(&q, sizeof(q)), EPERM);
+}
+
+static void
+test_sockets_args(void **state)
+{
+	struct vsr_req q = req(VSR_OP_SOCKETS, "web1", 0);
+
+	(void)state;
+	q.family = AF_UNIX;
+	assert_int_equal(ask(&q, sizeof(q)), EAFNOSUPPORT);
+	q.family = AF_PACKET;
+	assert_int_equal(ask(&q, sizeof(q)), EAFNOSUPPORT);
+	q.family = AF_INET;
+	q.count = 0;
+	assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	q.count = VSR_SOCKETS_MAX + 1;
+	assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	q.count = 0xffffffffu;
+	assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+	/* a VS without any redirected port gets no socket in its netns */
+	q = req(VSR_OP_SOCKETS, "bare", 0);
+	assert_int_equal(ask(&q, sizeof(q)), EPERM);
+}
+
+/* The pin is host-owned, but if something planted a symlink there (to
+ * the host's own namespace), the helper must not follow it. */
+static void
+test_pin_symlink(void **state)
+{
+	char *pin = xasprintf("%s/run/netns/web1", tmpdir);
+	struct vsr_req q;
+
+	(void)state;
+	assert_int_equal(symlink("/proc/self/ns/net", pin), 0);
+	q = req(VSR_OP_LISTEN, "web1", 80);
+	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
+	q = req(VSR_OP_SOCKETS, "web1", 0);
+	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
+	unlink(pin);
+	/* a pin whose namespace mount is gone: a plain file */
+	put_file("run/netns/web1", "");
+	q = req(VSR_OP_LISTEN, "web1", 80);
+	assert_int_equal(ask(&q, sizeof(q)), ENOENT);
+	free(pin);
+}
+
+static void
+test_scan_none(void **state)
+{
+	struct vsr_req q = req(VSR_OP_SCAN, "", 0);
+
+	(void)state;
+	/* no pin mounted: nobody is up, a bare final reply */
+	assert_int_equal(ask(&q, sizeof(q)), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_malformed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sockets_args, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pin_symlink, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_scan_none, setup,
+		    teardown),
+	};
+
+	log_init("test_vsrprivsep", 1, 0);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
