@@ -4,11 +4,18 @@
  * capability, and a privileged helper that reads the state and makes the
  * sockets that must be born in a VS's netns (privsep.c).
  *
- * The listening sockets live in each VS's network namespace, bound to
- * the VS's address: a VS cannot bind them itself (its root is not
- * privileged over the host-made netns).  VSs are found by their netns
- * pins (netwatch.h); rules follow VSs starting and stopping, rule files
- * and SIGHUP, and never cut an established connection.
+ * A rule is served in one of two modes (vsredirect.h).  kernel (the
+ * default): an nftables DNAT in the VS's netns (knat.c), installed by
+ * the helper with one `nft -f` transaction per change.  relay (PROXY
+ * headers, or asked for): a listening socket in the VS's network
+ * namespace, bound to the VS's address, and the relay.  Either way a VS
+ * cannot take the port itself (its root is not privileged over the
+ * host-made netns).  VSs are found by their netns pins (netwatch.h);
+ * rules follow VSs starting and stopping, rule files and SIGHUP, and
+ * never cut an established connection: a port switching modes gets its
+ * new way in before the old one goes (a new listener before the DNAT is
+ * removed, the DNAT before the listener is closed).  If nft fails, that
+ * VS's kernel rules are relayed instead (logged) until its rules change.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,14 +38,14 @@
 #include "xmem.h"
 #include "banned.h"
 
-#define USAGE "usage: vsredirect [-dnv] [-c file] [-m max] [-M max-per-vs] " \
+#define USAGE "usage: vsredirect [-dnRv] [-c file] [-m max] [-M max-per-vs] " \
 	"[-i idle-s] [-t connect-s]\n" \
 	"                  [-P none|v1|v2] [-s rescan-s] [-b pipe-bytes] " \
 	"[-u user]\n"
 
 struct lsn {
-	struct vsr_rule rule;
-	struct vs_relay_listener *l;	/* NULL: bind failed, retried */
+	struct vsr_rule rule;		/* rule.mode: as served now */
+	struct vs_relay_listener *l;	/* relay: NULL = bind failed, retried */
 };
 
 struct vsent {
@@ -49,6 +56,9 @@ struct vsent {
 	struct lsn ls[VSR_MAX_RULES];
 	int n;
 	int seen;
+	char *kscript;		/* kernel rules in force there (as a script:
+				 * a change detector), NULL = unknown */
+	char *kfailed;		/* the rules nft refused: relayed meanwhile */
 };
 
 static struct {
@@ -59,6 +69,7 @@ static struct {
 	struct vs_relay_opts o;
 	int max_per_vs;
 	enum vs_proxy_version proxy;
+	enum vsr_mode mode;
 	int rescan_ms;
 	const char *user;
 	int priv;			/* socket to the privileged helper */
@@ -89,6 +100,8 @@ usage(int rc)
 		    "  -d          stay in the foreground, log to stderr\n"
 		    "  -n          check the configuration and every VS's rules,"
 		    " then exit\n"
+		    "  -R          relay every rule, no kernel mode (no "
+		    "CAP_NET_ADMIN)\n"
 		    "  -v          more verbose (debug)\n"
 		    "  -m max      connections relayed at once (10000)\n"
 		    "  -M max      connections per VS (1000)\n"
@@ -133,6 +146,8 @@ vsent_free(struct vsent *v)
 	for (i = 0; i < v->n; i++)
 		lsn_close(&v->ls[i]);
 	vs_relay_group_put(v->g);
+	free(v->kscript);
+	free(v->kfailed);
 	free(v);
 }
 
@@ -145,7 +160,7 @@ make_target(const char *ip, int port, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Open the listener of s (if not open), or retarget it. */
+/* Open the listener of relay rule s (if not open), or retarget it. */
 static void
 lsn_apply(struct vsent *v, struct lsn *s)
 {
@@ -178,44 +193,146 @@ lsn_apply(struct vsent *v, struct lsn *s)
 	    s->rule.proxy == VS_PROXY_V2 ? " (PROXY v2)" : "");
 }
 
-/* Bring v's listeners in line with rules. */
+/* Have the helper install v's kernel rules (or remove them: flush);
+ * script is what the loop expects them to be, v->kscript follows. */
+static int
+knat_install(struct vsent *v, const char *script, int flush,
+    struct vs_err *err)
+{
+	free(v->kscript);
+	v->kscript = NULL;	/* unknown if it fails */
+	if (vsr_priv_knat(D.priv, v->name, v->dev, v->ino, flush, err) < 0)
+		return -1;
+	v->kscript = xstrdup(script);
+	return 0;
+}
+
+/* Take v's kernel rules out of its netns (on exit): best effort. */
 static void
-vsent_sync(struct vsent *v, const struct vsr_rules *rules)
+knat_remove(struct vsent *v)
+{
+	struct vs_err err = VS_ERR_INIT;
+
+	if (D.mode == VSR_RELAY ||
+	    (v->kscript && !strcmp(v->kscript, vsr_knat_flush())))
+		return;		/* nothing there */
+	if (knat_install(v, vsr_knat_flush(), 1, &err) < 0)
+		log_debug("%s: %s: %s", __func__, v->name, err.msg);
+}
+
+/* Make v's table hold rs's kernel rules (asking the helper only when
+ * they changed).  If that fails, rs's kernel rules turn into relay
+ * rules, and stay so while they stay the ones that failed. */
+static void
+knat_sync(struct vsent *v, struct vsr_rules *rs, int max)
+{
+	struct vs_buf script = VS_BUF_INIT;
+	struct vs_err err = VS_ERR_INIT;
+
+	if (D.mode == VSR_RELAY)
+		return;		/* -R: the helper would refuse */
+	vsr_knat_script(v->ip, rs, max, &script);
+	if (v->kscript && !strcmp(v->kscript, script.buf))
+		goto out;
+	if (v->kfailed && !strcmp(v->kfailed, script.buf)) {
+		vsr_rules_relay_all(rs);
+		goto out;
+	}
+	if (knat_install(v, script.buf, 0, &err) == 0) {
+		free(v->kfailed);
+		v->kfailed = NULL;
+		goto out;
+	}
+	log_warnx("%s: kernel mode not available, relaying instead: %s",
+	    v->name, err.msg);
+	free(v->kfailed);
+	v->kfailed = vs_buf_detach(&script, NULL);
+	vsr_rules_relay_all(rs);
+	knat_remove(v);		/* no stale DNAT in front of the listeners */
+out:
+	vs_buf_release(&script);
+}
+
+/* Open or retarget rs's relay listeners and note every rule in v->ls;
+ * close nothing yet. */
+static void
+lsn_open(struct vsent *v, const struct vsr_rules *rs)
 {
 	int i, j;
 
-	vs_relay_group_set_limit(v->g, rules->max_conns > 0 ?
-	    rules->max_conns : D.max_per_vs);
-	/* close what is no longer wanted */
-	for (i = 0; i < v->n;) {
-		for (j = 0; j < rules->n; j++)
-			if (rules->r[j].port == v->ls[i].rule.port)
-				break;
-		if (j < rules->n) {
-			i++;
-			continue;
-		}
-		if (v->ls[i].l)
-			log_info("%s: port %d no longer redirected", v->name,
-			    v->ls[i].rule.port);
-		lsn_close(&v->ls[i]);
-		v->ls[i] = v->ls[--v->n];
-	}
-	for (j = 0; j < rules->n; j++) {
+	for (j = 0; j < rs->n; j++) {
+		const struct vsr_rule *r = &rs->r[j];
+
 		for (i = 0; i < v->n; i++)
-			if (v->ls[i].rule.port == rules->r[j].port)
+			if (v->ls[i].rule.port == r->port)
 				break;
 		if (i == v->n) {
 			memset(&v->ls[i], 0, sizeof(v->ls[i]));
 			v->n++;
+			if (r->mode == VSR_KERNEL)
+				log_info("%s: %s:%d -> %d (kernel)", v->name,
+				    v->ip, r->port, r->target);
+		} else if (v->ls[i].rule.target != r->target ||
+		    v->ls[i].rule.proxy != r->proxy ||
+		    v->ls[i].rule.mode != r->mode) {
+			log_info("%s: port %d now -> %d%s", v->name, r->port,
+			    r->target, r->mode == VSR_KERNEL ? " (kernel)" :
+			    " (relay)");
 		}
-		if (v->ls[i].l && (v->ls[i].rule.target != rules->r[j].target
-		    || v->ls[i].rule.proxy != rules->r[j].proxy))
-			log_info("%s: port %d now -> %d", v->name,
-			    rules->r[j].port, rules->r[j].target);
-		v->ls[i].rule = rules->r[j];
-		lsn_apply(v, &v->ls[i]);
+		v->ls[i].rule = *r;
+		if (r->mode == VSR_RELAY)
+			lsn_apply(v, &v->ls[i]);
 	}
+}
+
+/* Close the listeners rs no longer relays; forget rules it lacks. */
+static void
+lsn_close_stale(struct vsent *v, const struct vsr_rules *rs)
+{
+	int i, j;
+
+	for (i = 0; i < v->n;) {
+		for (j = 0; j < rs->n; j++)
+			if (rs->r[j].port == v->ls[i].rule.port)
+				break;
+		if (j < rs->n) {
+			if (rs->r[j].mode == VSR_KERNEL)
+				lsn_close(&v->ls[i]);
+			i++;
+			continue;
+		}
+		log_info("%s: port %d no longer redirected", v->name,
+		    v->ls[i].rule.port);
+		lsn_close(&v->ls[i]);
+		v->ls[i] = v->ls[--v->n];
+	}
+}
+
+/*
+ * Bring v in line with rules.  Order: new listeners first, then the
+ * table, then old listeners closed: a port changing modes always has
+ * one way in (while both exist the DNAT wins).
+ */
+static void
+vsent_sync(struct vsent *v, const struct vsr_rules *rules)
+{
+	struct vsr_rules rs = *rules;
+	int max = rules->max_conns > 0 ? rules->max_conns : D.max_per_vs;
+
+	vs_relay_group_set_limit(v->g, max);
+	if (v->kfailed) {
+		/* still the rules that failed?  then they are relayed */
+		struct vs_buf script = VS_BUF_INIT;
+
+		vsr_knat_script(v->ip, &rs, max, &script);
+		if (!strcmp(script.buf, v->kfailed))
+			vsr_rules_relay_all(&rs);
+		vs_buf_release(&script);
+	}
+	lsn_open(v, &rs);
+	knat_sync(v, &rs, max);
+	lsn_open(v, &rs);	/* the rules knat_sync turned to relay */
+	lsn_close_stale(v, &rs);
 }
 
 static struct vsent *
@@ -357,8 +474,8 @@ check_all(void)
 		struct vs_buf errors = VS_BUF_INIT;
 		struct vsr_rules rules;
 
-		if (vsr_rules_load(&D.conf, recs[i].name, D.proxy, &rules,
-		    &errors) < 0) {
+		if (vsr_rules_load(&D.conf, recs[i].name, D.proxy, D.mode,
+		    &rules, &errors) < 0) {
 			fputs(errors.buf, stderr);
 			bad = 1;
 		}
@@ -451,7 +568,7 @@ main(int argc, char **argv)
 	D.max_per_vs = 1000;
 	D.rescan_ms = 2000;
 	D.user = "nobody";
-	while ((c = getopt_long(argc, argv, "b:c:dhi:m:M:nP:s:t:u:v",
+	while ((c = getopt_long(argc, argv, "b:c:dhi:m:M:nP:Rs:t:u:v",
 	    longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -487,6 +604,9 @@ main(int argc, char **argv)
 				exit(2);
 			}
 			D.proxy = (enum vs_proxy_version)c;
+			break;
+		case 'R':
+			D.mode = VSR_RELAY;
 			break;
 		case 's':
 			D.rescan_ms = (int)num_opt(optarg, 1, 3600, c) * 1000;
@@ -545,6 +665,8 @@ main(int argc, char **argv)
 	helper.conf_path = D.conf_path;
 	helper.explicit = D.explicit;
 	helper.proxy = D.proxy;
+	helper.mode = D.mode;
+	helper.max_per_vs = D.max_per_vs;
 	D.priv = vsr_helper_start(&helper, D.user, &D.priv_pid, &err);
 	if (D.priv < 0)
 		fatalx("privileged helper: %s", err.msg);
@@ -579,8 +701,10 @@ main(int argc, char **argv)
 		}
 	}
 	log_info("exiting");
-	while (D.nvs)
-		vsent_free(D.vs[--D.nvs]);
+	while (D.nvs) {
+		knat_remove(D.vs[--D.nvs]);	/* the helper still runs */
+		vsent_free(D.vs[D.nvs]);
+	}
 	free(D.vs);
 	vs_relay_free(D.r);
 	vs_conf_release(&D.conf);

@@ -21,10 +21,15 @@
  *            the VS's unprivileged port start (binding is checked
  *            against the caller's capabilities, the loop has none)
  *   RELOAD   re-read vsd.conf (SIGHUP)
+ *   KNAT     install NAME's kernel-mode rules in NAME's netns: the
+ *            script is made here from the rules read here (knat.c),
+ *            the loop only names the VS; KNAT_FLUSH removes them.
+ *            Refused with -R (the helper then has no CAP_NET_ADMIN)
  *
  * Helper phases: forked by the loop's process as root; every fd but its
- * socket closed; become user with CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE and
- * CAP_DAC_READ_SEARCH (priv.c); not dumpable (the loop, same uid, can
+ * socket closed; become user with CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE,
+ * CAP_DAC_READ_SEARCH and, unless -R, CAP_NET_ADMIN (priv.c; only the
+ * nft child it runs uses that one, nft.h); not dumpable (the loop, same uid, can
  * neither ptrace it nor open its fds through /proc); serve until EOF.
  * The helper ends when the loop does (EOF, and PR_SET_PDEATHSIG); the
  * loop exits 1 when the helper is gone (the service manager restarts
@@ -47,6 +52,7 @@
 #include "log.h"
 #include "netwatch.h"
 #include "priv/net.h"
+#include "priv/nft.h"
 #include "priv/nssock.h"
 #include "state.h"
 #include "vsredirect.h"
@@ -113,7 +119,8 @@ load_vs(struct vsr_helper *h, const struct vsr_req *q, struct vs_rec *rec,
 	if (!vs_valid_vs_ip(rec->ip))
 		return vs_err_set(err, EINVAL, "'%s': invalid address '%s'",
 		    q->name, rec->ip);
-	if (vsr_rules_load(&h->conf, q->name, h->proxy, rules, &errors) < 0) {
+	if (vsr_rules_load(&h->conf, q->name, h->proxy, h->mode, rules,
+	    &errors) < 0) {
 		vs_buf_rtrim(&errors);
 		vs_err_set(err, EINVAL, "'%s': rules: %s", q->name,
 		    errors.buf);
@@ -215,6 +222,36 @@ do_sockets(struct vsr_helper *h, const struct vsr_req *q, int sock)
 	return rc;
 }
 
+/* KNAT / KNAT_FLUSH: NAME's kernel-mode table, made from what this
+ * process reads (record, rules), into the netns the loop means. */
+static int
+do_knat(struct vsr_helper *h, const struct vsr_req *q, int sock)
+{
+	struct vs_buf script = VS_BUF_INIT;
+	struct vs_err err = VS_ERR_INIT;
+	struct vsr_rules rules;
+	struct vs_rec rec;
+	int nsfd, rc;
+
+	if (h->mode == VSR_RELAY)
+		return reply(sock, EPERM, "kernel mode is off (-R)", NULL, 0);
+	if (load_vs(h, q, &rec, &rules, &err) < 0)
+		return reply_err(sock, &err);
+	if ((nsfd = open_ns(h, q, &err)) < 0)
+		return reply_err(sock, &err);
+	if (q->op == VSR_OP_KNAT_FLUSH)
+		vs_buf_addf(&script, "%s", vsr_knat_flush());
+	else
+		vsr_knat_script(rec.ip, &rules, rules.max_conns > 0 ?
+		    rules.max_conns : h->max_per_vs, &script);
+	rc = vs_nft_run(nsfd, script.buf, &err);
+	close(nsfd);
+	vs_buf_release(&script);
+	if (rc < 0)
+		return reply_err(sock, &err);
+	return reply(sock, 0, NULL, NULL, 0);
+}
+
 static int
 do_scan(struct vsr_helper *h, int sock)
 {
@@ -236,7 +273,7 @@ do_scan(struct vsr_helper *h, int sock)
 		snprintf(v.name, sizeof(v.name), "%s", ups[k].rec.name);
 		snprintf(v.ip, sizeof(v.ip), "%s", ups[k].rec.ip);
 		v.rules_ok = vsr_rules_load(&h->conf, v.name, h->proxy,
-		    &v.rules, &errors) == 0;
+		    h->mode, &v.rules, &errors) == 0;
 		if (!v.rules_ok) {
 			vs_buf_rtrim(&errors);
 			snprintf(v.msg, sizeof(v.msg), "%s", errors.buf);
@@ -277,6 +314,8 @@ vsr_helper_handle(struct vsr_helper *h, const void *buf, size_t len, int sock)
 		log_warnx("refused: a request with an invalid VS name");
 		return reply(sock, EINVAL, "invalid VS name", NULL, 0);
 	}
+	if (q.op == VSR_OP_KNAT || q.op == VSR_OP_KNAT_FLUSH)
+		return do_knat(h, &q, sock);
 	return q.op == VSR_OP_LISTEN ? do_listen(h, &q, sock) :
 	    do_sockets(h, &q, sock);
 }
@@ -284,8 +323,10 @@ vsr_helper_handle(struct vsr_helper *h, const void *buf, size_t len, int sock)
 static void
 helper_main(struct vsr_helper *h, const char *user, int sock)
 {
+	/* CAP_NET_ADMIN last: left out with -R */
 	static const int keep[] = {
-		CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, CAP_DAC_READ_SEARCH
+		CAP_SYS_ADMIN, CAP_NET_BIND_SERVICE, CAP_DAC_READ_SEARCH,
+		CAP_NET_ADMIN
 	};
 	struct vs_err err = VS_ERR_INIT;
 	char buf[sizeof(struct vsr_req) + 64];
@@ -307,7 +348,8 @@ helper_main(struct vsr_helper *h, const char *user, int sock)
 	if (getppid() == 1)
 		_exit(0);	/* the loop is already gone */
 	if (vs_nssock_init(&err) < 0 ||
-	    vsr_drop_privileges(user, keep, 3, &err) < 0) {
+	    vsr_drop_privileges(user, keep, h->mode == VSR_RELAY ? 3 : 4,
+	    &err) < 0) {
 		log_warnx("privileged helper: %s", err.msg);
 		_exit(1);
 	}
@@ -537,6 +579,21 @@ vsr_priv_sockets(int sock, const char *name, int family, uint64_t dev,
 	if (k < 1)
 		return vs_err_set(err, EIO, "no socket from the helper");
 	return k;
+}
+
+int
+vsr_priv_knat(int sock, const char *name, uint64_t dev, uint64_t ino,
+    int flush, struct vs_err *err)
+{
+	struct vsr_req q;
+
+	memset(&q, 0, sizeof(q));
+	q.op = flush ? VSR_OP_KNAT_FLUSH : VSR_OP_KNAT;
+	q.ns_dev = dev;
+	q.ns_ino = ino;
+	snprintf(q.name, sizeof(q.name), "%s", name);
+	send_req(sock, &q);
+	return get_reply(sock, NULL, 0, NULL, err);
 }
 
 int

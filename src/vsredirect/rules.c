@@ -7,10 +7,13 @@
  * 3. state_root/state/redirect/NAME, vsredirect's own per-VS settings
  *    (written by the host's admin), applied last:
  *     proxy v1|v2|none             PROXY header for this VS's rules
- *     redirect PORT to PORT [proxy v1|v2|none]
+ *     mode kernel|relay            how this VS's rules are served
+ *     redirect PORT to PORT [proxy v1|v2|none] [mode kernel|relay]
  *     noredirect PORT              drop a default rule (e.g. 443)
  *     max_conns N                  this VS's connection limit
  * PORT < 1024 (the ports a VS cannot bind) to a TARGET >= 1024.
+ * A rule's mode: its own, else relay when it sends a PROXY header (only
+ * the relay can), else the file's, else the daemon's default (kernel).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,8 +32,21 @@ struct rctx {
 	enum vs_proxy_version proxy;	/* this file's default */
 	int proxy_set;
 	int apache;		/* reading vsd's file: redirect lines only */
+	int mode;		/* this file's `mode`, -1 = none */
 	unsigned char explicit[VSR_MAX_RULES];
+	signed char rmode[VSR_MAX_RULES];	/* a rule's own, -1 = none */
+	int line[VSR_MAX_RULES];		/* where it was set */
 };
+
+static int
+mode_parse(const char *s)
+{
+	if (!strcmp(s, "kernel"))
+		return VSR_KERNEL;
+	if (!strcmp(s, "relay"))
+		return VSR_RELAY;
+	return -1;
+}
 
 static int
 find(const struct vsr_rules *rs, int port)
@@ -62,7 +78,7 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 {
 	struct rctx *x = ctx;
 	struct vsr_rules *rs = x->rs;
-	int port = 0, target = 0, i, v;
+	int port = 0, target = 0, i, v, m, k;
 
 	if (x->apache && strcmp(av[0], "redirect") &&
 	    strcmp(av[0], "server_name"))
@@ -72,6 +88,11 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 			return vs_conf_error(p, "usage: proxy v1|v2|none");
 		x->proxy = (enum vs_proxy_version)v;
 		x->proxy_set = 1;
+		return 0;
+	}
+	if (!strcmp(av[0], "mode")) {
+		if (ac != 2 || (x->mode = mode_parse(av[1])) < 0)
+			return vs_conf_error(p, "usage: mode kernel|relay");
 		return 0;
 	}
 	if (!strcmp(av[0], "max_conns")) {
@@ -90,6 +111,8 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 		if ((i = find(rs, port)) >= 0) {
 			rs->r[i] = rs->r[rs->n - 1];
 			x->explicit[i] = x->explicit[rs->n - 1];
+			x->rmode[i] = x->rmode[rs->n - 1];
+			x->line[i] = x->line[rs->n - 1];
 			rs->n--;
 		}
 		return 0;
@@ -98,16 +121,31 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 		return 0;
 	if (strcmp(av[0], "redirect") || (x->apache && ac != 4))
 		return vs_conf_error(p, "unknown keyword '%s'", av[0]);
-	if ((ac != 4 && ac != 6) || strcmp(av[2], "to") ||
-	    (ac == 6 && strcmp(av[4], "proxy")))
+	if (ac < 4 || ac % 2 || strcmp(av[2], "to"))
 		return vs_conf_error(p, "usage: redirect PORT to PORT "
-		    "[proxy v1|v2|none]");
+		    "[proxy v1|v2|none] [mode kernel|relay]");
 	if (port_arg(p, av[1], 1, &port) < 0 ||
 	    port_arg(p, av[3], 0, &target) < 0)
 		return -1;
 	v = -1;
-	if (ac == 6 && (v = vs_proxy_version_parse(av[5])) < 0)
-		return vs_conf_error(p, "unknown proxy version '%s'", av[5]);
+	m = -1;
+	for (k = 4; k < ac; k += 2) {
+		if (!strcmp(av[k], "proxy") && v < 0) {
+			if ((v = vs_proxy_version_parse(av[k + 1])) < 0)
+				return vs_conf_error(p, "unknown proxy version "
+				    "'%s'", av[k + 1]);
+		} else if (!strcmp(av[k], "mode") && m < 0) {
+			if ((m = mode_parse(av[k + 1])) < 0)
+				return vs_conf_error(p, "unknown mode '%s' "
+				    "(kernel or relay)", av[k + 1]);
+		} else {
+			return vs_conf_error(p, "usage: redirect PORT to PORT "
+			    "[proxy v1|v2|none] [mode kernel|relay]");
+		}
+	}
+	if (m == VSR_KERNEL && v > 0)
+		return vs_conf_error(p, "port %d: mode kernel cannot send a "
+		    "PROXY header (use mode relay)", port);
 	if ((i = find(rs, port)) < 0) {
 		if (rs->n >= VSR_MAX_RULES)
 			return vs_conf_error(p, "too many rules (max %d)",
@@ -118,12 +156,23 @@ rule_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 	rs->r[i].target = target;
 	rs->r[i].proxy = v >= 0 ? (enum vs_proxy_version)v : x->proxy;
 	x->explicit[i] = v >= 0;
+	x->rmode[i] = (signed char)m;
+	x->line[i] = p->line;
 	return 0;
+}
+
+void
+vsr_rules_relay_all(struct vsr_rules *rs)
+{
+	int i;
+
+	for (i = 0; i < rs->n; i++)
+		rs->r[i].mode = VSR_RELAY;
 }
 
 int
 vsr_rules_load(const struct vs_conf *conf, const char *name,
-    enum vs_proxy_version proxy, struct vsr_rules *out,
+    enum vs_proxy_version proxy, enum vsr_mode mode, struct vsr_rules *out,
     struct vs_buf *errors)
 {
 	_cleanup_free_ char *path = NULL;
@@ -137,6 +186,8 @@ vsr_rules_load(const struct vs_conf *conf, const char *name,
 	memset(&x, 0, sizeof(x));
 	x.rs = &rs;
 	x.proxy = proxy;
+	x.mode = -1;
+	memset(x.rmode, -1, sizeof(x.rmode));
 	for (i = 0; i < conf->n_redirects && rs.n < VSR_MAX_RULES; i++) {
 		k = find(&rs, conf->redirects[i].port);
 		if (k < 0)
@@ -169,6 +220,26 @@ vsr_rules_load(const struct vs_conf *conf, const char *name,
 		for (k = 0; k < rs.n; k++)
 			if (!x.explicit[k])
 				rs.r[k].proxy = x.proxy;
+	for (k = 0; k < rs.n; k++) {
+		struct vsr_rule *r = &rs.r[k];
+
+		if (x.rmode[k] == VSR_KERNEL && r->proxy != VS_PROXY_NONE) {
+			vs_buf_addf(errors, "%s:%d: port %d: mode kernel "
+			    "cannot send a PROXY header (use mode relay)\n",
+			    path, x.line[k], r->port);
+			return -1;
+		}
+		if (x.rmode[k] >= 0)
+			r->mode = (enum vsr_mode)x.rmode[k];
+		else if (r->proxy != VS_PROXY_NONE)
+			r->mode = VSR_RELAY;
+		else if (x.mode >= 0)
+			r->mode = (enum vsr_mode)x.mode;
+		else
+			r->mode = mode;
+	}
+	if (mode == VSR_RELAY)	/* -R: whatever the files say */
+		vsr_rules_relay_all(&rs);
 	*out = rs;
 	return 0;
 }

@@ -12,10 +12,22 @@
 
 #define VSR_MAX_RULES	64
 
+/*
+ * How a rule is served.  kernel: an nftables DNAT inside the VS's netns
+ * (knat.c, installed by the helper); the VS's daemon sees the client's
+ * own address, TCP is not relayed at all.  relay: vsredirect's listener
+ * and epoll+splice relay (relay.h); needed for a PROXY header.
+ */
+enum vsr_mode {
+	VSR_KERNEL,
+	VSR_RELAY,
+};
+
 struct vsr_rule {
 	int port;			/* privileged port on the VS's address */
 	int target;			/* unprivileged port of its daemon */
 	enum vs_proxy_version proxy;
+	enum vsr_mode mode;
 };
 
 struct vsr_rules {
@@ -28,12 +40,32 @@ struct vsr_rules {
  * The rules of VS name: conf's `redirect` lines (with proxy as their
  * PROXY header), replaced by the list in vsd's state/apache/NAME when
  * that exists (mod_apache), then changed by state/redirect/NAME
- * (rules.c).  Missing files are no error.  On error *errors has
- * "file:line: msg" lines and *out is untouched.
+ * (rules.c).  Missing files are no error.  A rule's mode is its own
+ * `mode`, else relay if it sends a PROXY header, else the file's `mode`,
+ * else mode; mode VSR_RELAY (vsredirect -R) makes every rule relay.  On
+ * error *errors has "file:line: msg" lines and *out is untouched.
  */
 int vsr_rules_load(const struct vs_conf *conf, const char *name,
-    enum vs_proxy_version proxy, struct vsr_rules *out,
+    enum vs_proxy_version proxy, enum vsr_mode mode, struct vsr_rules *out,
     struct vs_buf *errors);
+
+/* Make every rule of rs a relay rule. */
+void vsr_rules_relay_all(struct vsr_rules *rs);
+
+/* knat.c: kernel-mode rules as nftables scripts for a VS's netns */
+
+/*
+ * The script that makes the netns of the VS at ip hold exactly the
+ * kernel-mode rules of rs (none: the table is deleted), limiting
+ * connections redirected from outside to max_conns at once.  One
+ * transaction: replaces what is there atomically.  ip must have passed
+ * vs_valid_vs_ip() (it is written into the script).
+ */
+void vsr_knat_script(const char *ip, const struct vsr_rules *rs,
+    int max_conns, struct vs_buf *out);
+
+/* The script that removes whatever vsr_knat_script() installed. */
+const char *vsr_knat_flush(void);
 
 /* priv.c: become user, keeping exactly the n capabilities of keep
  * (n = 0: none at all, bounding set empty); no_new_privs. */
@@ -45,9 +77,11 @@ int vsr_drop_privileges(const char *user, const int *keep, int n,
  * privsep.c: the privileged helper and the event loop's side of it.
  *
  * The helper is forked at start-up; it alone keeps CAP_SYS_ADMIN (setns),
- * CAP_NET_BIND_SERVICE and CAP_DAC_READ_SEARCH.  It reads every file
- * (vsd.conf, VS records, rule files, netns pins) and makes every socket
- * that must be born in a VS's netns; the event loop, which parses
+ * CAP_NET_BIND_SERVICE and CAP_DAC_READ_SEARCH (and CAP_NET_ADMIN for
+ * kernel mode).  It reads every file (vsd.conf, VS records, rule files,
+ * netns pins), makes every socket that must be born in a VS's netns and
+ * installs each VS's kernel-mode table (from the rules it reads itself:
+ * the loop only says which VS); the event loop, which parses
  * network input, keeps no capability and reads no file.  They talk over
  * a SOCK_SEQPACKET socketpair: fixed-size requests, answers with fds
  * passed by SCM_RIGHTS.  The loop names a VS, never a path; the helper
@@ -60,6 +94,9 @@ enum vsr_op {
 	VSR_OP_LISTEN,		/* name, port, ns: -> REPLY + listening fd */
 	VSR_OP_SOCKETS,		/* name, family, count, ns: -> REPLY + fds */
 	VSR_OP_RELOAD,		/* re-read vsd.conf (SIGHUP) -> REPLY */
+	VSR_OP_KNAT,		/* name, ns: install NAME's kernel-mode
+				 * rules in its netns (knat.c) -> REPLY */
+	VSR_OP_KNAT_FLUSH,	/* name, ns: remove them (exit) -> REPLY */
 	VSR_OP_MAX
 };
 
@@ -71,7 +108,7 @@ struct vsr_req {
 	int32_t family;		/* SOCKETS: AF_INET or AF_INET6 */
 	uint32_t count;		/* SOCKETS: 1..VSR_SOCKETS_MAX */
 	uint64_t ns_dev, ns_ino;	/* the namespace the loop knows */
-	char name[VS_NAME_MAX + 1];	/* LISTEN, SOCKETS: the VS */
+	char name[VS_NAME_MAX + 1];	/* LISTEN, SOCKETS, KNAT*: the VS */
 };
 
 enum { VSR_MSG_REPLY = 1, VSR_MSG_VSINFO };
@@ -99,11 +136,14 @@ struct vsr_helper {
 	const char *conf_path;
 	int explicit;
 	enum vs_proxy_version proxy;
+	enum vsr_mode mode;	/* VSR_RELAY: -R, no nft, no CAP_NET_ADMIN */
+	int max_per_vs;		/* -M: kernel mode's limit if a VS sets none */
 };
 
 /*
  * Fork the helper (call as root, before dropping privileges).  It runs
- * helper_main: drops to user with the three capabilities above, serves
+ * helper_main: drops to user with the three capabilities above (and
+ * CAP_NET_ADMIN unless h->mode is VSR_RELAY: kernel mode), serves
  * requests until the socket closes (the loop ended), then exits.  Returns
  * the loop's end of the socket (close-on-exec), or -1.  *pid gets the
  * helper's pid.
@@ -129,5 +169,7 @@ int vsr_priv_listen(int sock, const char *name, int port, uint64_t dev,
 int vsr_priv_sockets(int sock, const char *name, int family, uint64_t dev,
     uint64_t ino, int *fds, int n, struct vs_err *err);
 int vsr_priv_reload(int sock, struct vs_err *err);
+int vsr_priv_knat(int sock, const char *name, uint64_t dev, uint64_t ino,
+    int flush, struct vs_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vsredirect relays a VS's port 80 to its own daemon on 8080: a real
+# vsredirect in relay mode (-R) relays a VS's port 80 to its daemon on 8080: a real
 # HTTP server and curl, 300 MiB each way with checksums, half-close,
 # resets, PROXY v1/v2 headers carrying the client address, the privilege
 # drop, and a VS's root that cannot bind port 80 itself.
@@ -57,7 +57,7 @@ defer "kill \$(cat $T/http.pid)"
 wait_until 10 in_vs web1 curl -sf "http://$IP:8080/index.html" ||
 	bail "http server in the VS did not start"
 
-start_vsredirect || bail "vsredirect did not start"
+start_vsredirect -R || bail "vsredirect did not start"
 is "$(curl -sS -m 10 "http://$IP/index.html")" "hello from web1" \
 	"curl on port 80 reaches the VS's server on 8080"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# vsredirect follows VSs and rules: a VS that comes up gets its
+# vsredirect (relay mode, -R) follows VSs and rules: a VS that comes up gets its
 # listeners, one that stops loses them (checked inside its namespace),
 # one that restarts gets new ones; vsd's mod_apache file and SIGHUP
 # change rules without cutting an established connection; a broken
@@ -13,7 +13,7 @@ need_cmd ss
 A=$NET.2 B=$NET.3
 printf 'name keep\nnumber 9\nuid_base 789824\nuid_count 65536\nip %s\nfqdn keep.test\nquota_mb 0\nnproc 0\ncreated 0\ndisposable no\nstate ready\n' \
 	"$NET.9" >"$ROOT/state/vs/keep"	# a record without a network: ignored
-start_vsredirect -s 1 || bail "vsredirect did not start"
+start_vsredirect -R -s 1 || bail "vsredirect did not start"
 grep -q "ready: 0 VS(s) up" "$T/vsredirect.log"; ok $? "no VS up at start"
 
 vs_up web1 1 "$A" || bail "cannot build the VS network"

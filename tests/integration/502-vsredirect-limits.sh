@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Floods are bounded: a per-VS limit holds while another VS is served,
+# Floods are bounded (relay mode, -R): a per-VS limit holds while another VS is served,
 # the global limit holds, idle connections are closed, and running out
 # of file descriptors pauses accepting instead of killing the daemon.
 . "$(dirname "$0")/../lib/common.sh"
@@ -14,7 +14,7 @@ vs_up calm 2 "$B" || bail "cannot build the VS network"
 peer_bg flood serve "$A" 8080 hold "$T/held"
 peer_bg calm serve "$B" 8080 halfclose
 
-start_vsredirect -M 5 -m 8 -i 2 || bail "vsredirect did not start"
+start_vsredirect -R -M 5 -m 8 -i 2 || bail "vsredirect did not start"
 wait_until 5 grep -q "calm: $B:80" "$T/vsredirect.log"
 
 # 40 connections at VS "flood": 5 reach its daemon, the rest are reset
@@ -49,7 +49,7 @@ kill $H1 2>/dev/null; wait $H1 2>/dev/null
 # EMFILE: with 40 descriptors a flood exhausts them; vsredirect pauses,
 # survives, and serves again afterwards
 kill $VSR_PID; wait $VSR_PID
-prlimit --nofile=40:40 vsredirect -d -v -M 1000 -m 1000 -i 1 \
+prlimit --nofile=40:40 vsredirect -R -d -v -M 1000 -m 1000 -i 1 \
 	>>"$T/vsredirect.log" 2>&1 &
 VSR_PID=$!; defer "kill $VSR_PID"
 wait_until 10 bash -c "grep -c 'ready:' $T/vsredirect.log | grep -q 2"

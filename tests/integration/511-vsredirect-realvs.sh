@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # vsredirect with a real running VS (vsboot): a web server started inside
-# the VS as one of its users on 8080 answers curl on the VS's port 80;
+# the VS as one of its users on 8080 answers curl on the VS's port 80
+# (kernel mode, the default);
 # the VS's root itself cannot bind port 80 (or any port below 1024) of
 # its address; stopping the VS closes vsredirect's listeners.
 . "$(dirname "$0")/../lib/common.sh"
@@ -20,7 +21,7 @@ mv "$v/etc/passwd.new" "$v/etc/passwd"
 vsboot --start web1 >/dev/null || bail "start web1"
 
 start_vsredirect || bail "vsredirect did not start"
-wait_until 5 grep -q "web1: $A:80 -> 8080" "$T/vsredirect.log"; ok $? "listener on web1's port 80"
+wait_until 5 grep -q "web1: $A:80 -> 8080 (kernel)" "$T/vsredirect.log"; ok $? "web1's port 80 redirected in the kernel"
 
 # the VS's root: no privileged port, even with nothing listening there
 out=$(bevs web1 /usr/bin/httpd "$A" 81 5 2>&1); rc=$?
@@ -41,7 +42,7 @@ is "$(awk '/^Uid:/ {print $2}' /proc/$pid/status 2>/dev/null)" $((base + 33)) \
 
 vsboot --stop -t 2 web1 >/dev/null
 wait_until 5 grep -q "web1: stopped, closing its listeners" "$T/vsredirect.log"
-ok $? "stopping the VS closes its listeners"
+ok $? "stopping the VS drops its rules"
 # (no connection attempt now: without the VS its address is not ours)
 is "$(find /proc/$VSR_PID/fd -lname 'socket:*' | wc -l)" 1 \
 	"vsredirect holds no socket any more but the one to its helper"

@@ -14,6 +14,8 @@ clients (exit 0 on success, print what they saw):
   proxy IP PORT          print the header the server saw and our own address
   hold IP PORT N SECS    open N connections, keep them SECS, print how many lived
   stream IP PORT MIB     receive, check length and sha256
+  trickle IP PORT SECS   to a halfclose server: 64 KiB every 0.1 s for SECS
+                         (a connection that lives through reloads), then as halfclose
   bind IP PORT           try to bind (for "a VS cannot bind 80")
 """
 import hashlib, os, socket, struct, sys, threading, time
@@ -166,6 +168,17 @@ def main():
         ok = n == mib << 20 and h.hexdigest() == expected(mib)
         print("%d %s" % (n, "ok" if ok else "BAD"))
         sys.exit(0 if ok else 1)
+    elif cmd == "trickle":
+        end = time.time() + float(a[3])
+        c = socket.create_connection((ip, port), timeout=30)
+        h, n, blk = hashlib.sha256(), 0, os.urandom(65536)
+        while time.time() < end:
+            c.sendall(blk); h.update(blk); n += len(blk)
+            time.sleep(0.1)
+        c.shutdown(socket.SHUT_WR)
+        r = c.makefile("rb").read()
+        print(r.decode().strip())
+        sys.exit(0 if r == b"got %d %s\n" % (n, h.hexdigest().encode()) else 1)
     elif cmd == "bind":
         s = socket.socket()
         try:

@@ -21,6 +21,7 @@
 #include "../../src/vsredirect/privsep.c"
 #include "../../src/vsredirect/rules.c"
 #include "../../src/vsredirect/priv.c"
+#include "../../src/vsredirect/knat.c"
 
 static char tmpdir[64];
 static struct vsr_helper H;
@@ -166,6 +167,10 @@ test_hostile_names(void **state)
 		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
 		q = req(VSR_OP_SOCKETS, bad[i], 0);
 		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+		q = req(VSR_OP_KNAT, bad[i], 0);
+		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
+		q = req(VSR_OP_KNAT_FLUSH, bad[i], 0);
+		assert_int_equal(ask(&q, sizeof(q)), EINVAL);
 	}
 	/* no NUL inside the field: must not be read past it */
 	q = req(VSR_OP_LISTEN, "web1", 80);
@@ -173,6 +178,8 @@ test_hostile_names(void **state)
 	assert_int_equal(ask(&q, sizeof(q)), EINVAL);
 	/* a well-formed name of no VS */
 	q = req(VSR_OP_LISTEN, "ghost", 80);
+	assert_int_equal(ask(&q, sizeof(q)), ENOENT);
+	q = req(VSR_OP_KNAT, "ghost", 0);
 	assert_int_equal(ask(&q, sizeof(q)), ENOENT);
 }
 
@@ -233,12 +240,62 @@ test_pin_symlink(void **state)
 	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
 	q = req(VSR_OP_SOCKETS, "web1", 0);
 	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
+	/* nft must never run in the host's namespace for a VS */
+	q = req(VSR_OP_KNAT, "web1", 0);
+	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
+	q = req(VSR_OP_KNAT_FLUSH, "web1", 0);
+	assert_int_equal(ask(&q, sizeof(q)), ELOOP);
 	unlink(pin);
 	/* a pin whose namespace mount is gone: a plain file */
 	put_file("run/netns/web1", "");
 	q = req(VSR_OP_LISTEN, "web1", 80);
 	assert_int_equal(ask(&q, sizeof(q)), ENOENT);
 	free(pin);
+}
+
+/* -R: the helper has no CAP_NET_ADMIN and refuses kernel mode */
+static void
+test_knat_relay_only(void **state)
+{
+	struct vsr_req q = req(VSR_OP_KNAT, "web1", 0);
+
+	(void)state;
+	H.mode = VSR_RELAY;
+	assert_int_equal(ask(&q, sizeof(q)), EPERM);
+	q = req(VSR_OP_KNAT_FLUSH, "web1", 0);
+	assert_int_equal(ask(&q, sizeof(q)), EPERM);
+}
+
+/* The script: kernel rules only, on the VS's address only, targets
+ * once each in the limit; no kernel rule = the table is deleted. */
+static void
+test_knat_script(void **state)
+{
+	struct vsr_rules rs;
+	struct vs_buf b = VS_BUF_INIT;
+
+	(void)state;
+	memset(&rs, 0, sizeof(rs));
+	rs.n = 3;
+	rs.r[0] = (struct vsr_rule){ 80, 8080, VS_PROXY_NONE, VSR_KERNEL };
+	rs.r[1] = (struct vsr_rule){ 81, 8081, VS_PROXY_V1, VSR_RELAY };
+	rs.r[2] = (struct vsr_rule){ 70, 8080, VS_PROXY_NONE, VSR_KERNEL };
+	vsr_knat_script("10.9.0.1", &rs, 7, &b);
+	assert_non_null(strstr(b.buf, "table ip vsredirect {}\n"
+	    "delete table ip vsredirect\ntable ip vsredirect {\n"));
+	assert_non_null(strstr(b.buf, "type nat hook prerouting priority "
+	    "dstnat; policy accept;\n"
+	    "    ip daddr 10.9.0.1 tcp dport 80 dnat to 10.9.0.1:8080\n"
+	    "    ip daddr 10.9.0.1 tcp dport 70 dnat to 10.9.0.1:8080\n"));
+	assert_null(strstr(b.buf, "dport 81 "));
+	assert_non_null(strstr(b.buf, "iifname != \"lo\" ip daddr 10.9.0.1 "
+	    "tcp dport { 8080 } ct status dnat ct state new ct count over 7 "
+	    "reject with tcp reset\n"));
+	vs_buf_release(&b);
+	vsr_rules_relay_all(&rs);
+	vsr_knat_script("10.9.0.1", &rs, 7, &b);
+	assert_string_equal(b.buf, vsr_knat_flush());
+	vs_buf_release(&b);
 }
 
 static void
@@ -266,6 +323,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_scan_none, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_knat_relay_only, setup,
+		    teardown),
+		cmocka_unit_test(test_knat_script),
 	};
 
 	log_init("test_vsrprivsep", 1, 0);

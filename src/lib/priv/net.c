@@ -38,6 +38,7 @@
 #include "valid.h"
 #include "xmem.h"
 #include "priv/net.h"
+#include "priv/nft.h"
 #include "banned.h"
 
 #define NL_BUF		8192
@@ -376,50 +377,6 @@ sysctl_set(const char *path, const char *value)
 
 /* ---- NAT: one nftables table per NATed VS ----------------------------- */
 
-/* Run `nft -f -` with script on stdin; 0 if it exits 0. */
-static int
-nft_run(const char *script, int quiet)
-{
-	int pfd[2], st;
-	pid_t pid;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_WRONLY | O_CLOEXEC);
-
-		dup2(pfd[0], 0);
-		if (quiet && nul >= 0) {
-			dup2(nul, 1);
-			dup2(nul, 2);
-		}
-		execlp("nft", "nft", "-f", "-", (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[0]);
-	if (write(pfd[1], script, strlen(script)) < 0)
-		log_debug("%s: write: %s", __func__, strerror(errno));
-	close(pfd[1]);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127) {
-		errno = ENOENT;
-		return -1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
-}
-
 /* The marker that says a NAT table may exist, so destroy knows to look
  * even after `nat` was switched off in vsd.conf. */
 static char *
@@ -463,8 +420,8 @@ nat_add(const struct vs_conf *conf, const char *name, const char *ifname,
 	    "}\n",
 	    conf->instance, name, conf->instance, name, conf->instance, name,
 	    ifname, ip, conf->instance);
-	if (nft_run(script, 0) < 0)
-		return vs_err_sys(err, "nat for %s: nft failed", ip);
+	if (vs_nft_run(-1, script, err) < 0)
+		return vs_err_prefix(err, "nat for %s", ip);
 	fwd = xasprintf("/proc/sys/net/ipv4/conf/%s/forwarding", ifname);
 	sysctl_set(fwd, "1");
 	return 0;
@@ -480,7 +437,7 @@ nat_del(const struct vs_conf *conf, const char *name)
 		return;
 	script = xasprintf("delete table ip freevsd-%s-%s\n", conf->instance,
 	    name);
-	if (nft_run(script, 1) < 0)
+	if (vs_nft_run(-1, script, NULL) < 0)
 		log_debug("%s: no nat table for '%s'", __func__, name);
 	unlink(mark);
 }

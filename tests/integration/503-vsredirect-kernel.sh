@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# vsredirect's kernel mode (the default): an nftables DNAT inside the
+# VS's netns.  curl through port 80 (the server sees the client's own
+# address), 300 MiB checksummed each way, half-close, reset, the per-VS
+# limit (ct count) while another VS is served; the table appears with
+# the VS, is replaced atomically on reload (a port switched between
+# kernel and relay while the other rules' connections go on) and goes
+# with it; the VS's root can neither list, change nor flush it, nor bind
+# port 80; no rule matches the host's or another VS's traffic.
+. "$(dirname "$0")/../lib/common.sh"
+new_state_root
+. "$VSD_TOP/tests/lib/netsvc.sh"
+need_netsvc
+need_cmd nft ss unshare
+
+A=$NET.2 B=$NET.3
+table() { in_vs "$1" nft list table ip vsredirect 2>/dev/null; }
+
+vs_up web1 1 "$A" || bail "cannot build the VS network"
+vs_up web2 2 "$B" || bail "cannot build web2"
+
+# -n: kernel mode and a PROXY header do not go together
+mkdir -p "$ROOT/state/redirect"
+printf 'redirect 81 to 8081 proxy v1 mode kernel\n' >"$ROOT/state/redirect/web1"
+out=$(vsredirect -n 2>&1)
+case $out in *"redirect/web1:1: port 81: mode kernel cannot send a PROXY header"*)
+	pass "-n: mode kernel with a PROXY header refused";;
+	*) not_ok "-n: mode kernel with a PROXY header refused"; diag "$out";; esac
+printf 'proxy v2\nredirect 81 to 8081 mode kernel\n' >"$ROOT/state/redirect/web1"
+out=$(vsredirect -n 2>&1)
+case $out in *"redirect/web1:2: port 81: mode kernel cannot send"*)
+	pass "... also with the file's proxy";;
+	*) not_ok "... also with the file's proxy"; diag "$out";; esac
+printf 'redirect 81 to 8081 mode fast\n' >"$ROOT/state/redirect/web1"
+out=$(vsredirect -n 2>&1)
+case $out in *"unknown mode 'fast'"*) pass "-n: unknown mode refused";;
+	*) not_ok "-n: unknown mode refused"; diag "$out";; esac
+printf 'mode relay\nredirect 81 to 8081 mode kernel\nredirect 82 to 8082 proxy v1\n' \
+	>"$ROOT/state/redirect/web1"
+is "$(vsredirect -n 2>&1)" "configuration OK" "-n accepts modes"
+rm -f "$ROOT/state/redirect/web1"
+
+mkdir -p "$T/www"
+head -c 300M /dev/urandom >"$T/www/big"
+echo "hello from web1" >"$T/www/index.html"
+( cd "$T/www" && nsenter --net="$ROOT/run/netns/web1" "$PYTHON" -m \
+	http.server 8080 --bind "$A" >"$T/http.log" 2>&1 & echo $! >"$T/http.pid" )
+defer "kill \$(cat $T/http.pid)"
+wait_until 10 in_vs web1 curl -sf "http://$A:8080/index.html" ||
+	bail "http server in the VS did not start"
+
+start_vsredirect -s 1 -M 5 || bail "vsredirect did not start"
+wait_until 5 grep -q "web1: $A:80 -> 8080 (kernel)" "$T/vsredirect.log"
+ok $? "port 80 in kernel mode by default"
+table web1 >/dev/null; ok $? "web1's netns holds the table"
+ok "$(! in_vs web1 ss -Hltn | grep -q "$A:80 "; echo $?)" \
+	"and nothing listens on port 80 there"
+ok "$(! nft list tables | grep -q vsredirect; echo $?)" "the host's ruleset has no such table"
+is "$(awk '/^CapEff:/ {print $2}' /proc/$VSR_PID/status)" "0000000000000000" \
+	"the event loop keeps no capability"
+HELPER=$(cat /proc/$VSR_PID/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 .)
+is "$(awk '/^CapEff:/ {print $2}' /proc/$HELPER/status)" "0000000000201404" \
+	"the helper: sys_admin, net_admin, net_bind_service, dac_read_search"
+
+is "$(curl -sS -m 10 "http://$A/index.html")" "hello from web1" \
+	"curl on port 80 reaches the VS's server on 8080"
+me=$(ip -4 route get "$A" | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+grep -q "^$me - .*GET /index.html" "$T/http.log"
+ok $? "the server saw the client's own address ($me)"
+want=$(sha256sum <"$T/www/big" | cut -d' ' -f1)
+got=$(curl -sS -m 60 "http://$A/big" | sha256sum | cut -d' ' -f1)
+is "$got" "$want" "300 MiB download through port 80 arrives intact"
+# the VS's own connection to its address (output chain)
+is "$(in_vs web1 curl -sS -m 10 "http://$A/index.html")" "hello from web1" \
+	"the VS reaches its own port 80"
+
+peer_bg web1 serve "$A" 8090 halfclose
+peer_bg web1 serve "$A" 8091 reset
+printf 'redirect 90 to 8090\nredirect 91 to 8091\n' >"$ROOT/state/redirect/web1"
+wait_until 5 grep -q "web1: $A:91 -> 8091 (kernel)" "$T/vsredirect.log"
+ok $? "a rule file adds ports 90 and 91 (inotify)"
+out=$(peer halfclose "$A" 90 300); ok $? "300 MiB upload, half-close, answer after EOF"
+diag "$out"
+is "$(peer reset "$A" 91)" "reset" "a server's reset reaches the client"
+is "$(peer reset "$A" 443)" "refused: nobody listens" \
+	"no daemon behind 443: the client's connect is refused (native TCP)"
+
+# the VS's root: no view of the table, no change, no port 80
+vsroot() { in_vs web1 unshare -U -r "$@"; }
+out=$(vsroot nft list ruleset 2>&1); rc=$?
+[ $rc != 0 ] || ! echo "$out" | grep -q vsredirect
+ok $? "the VS's root cannot list the table ($(echo "$out" | head -1))"
+vsroot nft flush ruleset >/dev/null 2>&1
+vsroot nft delete table ip vsredirect >/dev/null 2>&1
+vsroot nft add rule ip vsredirect prerouting tcp dport 80 dnat to 10.0.0.1:22 >/dev/null 2>&1
+is "$(table web1 | grep -c 'dnat to')" 8 "nor flush, delete or change it (4 rules x 2 chains)"
+out=$(vsroot "$PYTHON" "$NETSVC_PEER" bind "$A" 80 2>&1)
+case $out in denied*) pass "nor bind port 80";; *) not_ok "nor bind port 80"; diag "$out";; esac
+
+# only web1's traffic: web2 has no table, its port 80 relays only when
+# it asks; the host's own connection to web2 is not redirected by web1
+printf 'mode relay\n' >"$ROOT/state/redirect/web2"
+peer_bg web2 serve "$B" 8080 halfclose
+wait_until 5 grep -q "web2: $B:80 -> 8080$" "$T/vsredirect.log"
+ok $? "web2's rules are relayed (mode relay in its file)"
+ok "$(! table web2 >/dev/null; echo $?)" "web2's netns has no table"
+out=$(peer halfclose "$B" 80 1); ok $? "web2 relays ($out)"
+is "$(in_vs web1 curl -s -m 3 -o /dev/null -w '%{http_code}' "http://$B:8080/")" 000 \
+	"web1 cannot reach web2 (its table does not route it)"
+
+# the per-VS limit (-M 5) with ct count: 5 of 40 reach web1's daemon
+# while web2 is served
+peer_bg web1 serve "$A" 8092 hold "$T/held"
+printf 'redirect 90 to 8090\nredirect 91 to 8091\nredirect 92 to 8092\n' >"$ROOT/state/redirect/web1"
+wait_until 5 grep -q "web1: $A:92 -> 8092 (kernel)" "$T/vsredirect.log"
+peer hold "$A" 92 40 1 >"$T/alive" &
+HOLD=$!
+wait_until 5 bash -c "[ \"\$(cat $T/held 2>/dev/null)\" = 5 ]"
+ok $? "per-VS limit: 5 of 40 connections reached web1"
+out=$(peer halfclose "$B" 80 1); ok $? "meanwhile web2 is served ($out)"
+wait $HOLD
+is "$(cat "$T/alive")" 5 "the 35 others were reset"
+sleep 0.3
+is "$(cat "$T/held")" 5 "and never reached the daemon"
+is "$(peer reset "$A" 90 2>&1)" "refused: nobody listens" \
+	"the daemon holds its 5: a 6th is refused"
+kill $PEER_PID
+out=$(peer halfclose "$A" 90 1); ok $? "once the daemon closes them web1 is served again ($out)"
+
+# switch port 90 to relay and back while a connection on 91->8099
+# (kernel) and one on 95 (relay) go on
+peer_bg web1 serve "$A" 8099 halfclose
+peer_bg web1 serve "$A" 8095 halfclose
+printf 'redirect 90 to 8090\nredirect 91 to 8099\nredirect 95 to 8095 mode relay\n' \
+	>"$ROOT/state/redirect/web1"
+wait_until 5 grep -q "web1: $A:95 -> 8095$" "$T/vsredirect.log"
+peer trickle "$A" 91 6 >"$T/s1" 2>&1 & S1=$!
+peer trickle "$A" 95 6 >"$T/s2" 2>&1 & S2=$!
+wait_until 3 bash -c "nsenter --net=$ROOT/run/netns/web1 ss -Htn state established '( sport = :8099 or sport = :8095 )' | wc -l | grep -qx 2"
+ok $? "two connections established (kernel 91, relay 95)"
+printf 'redirect 90 to 8090 mode relay\nredirect 91 to 8099\nredirect 95 to 8095 mode relay\n' \
+	>"$ROOT/state/redirect/web1"
+wait_until 5 grep -q "port 90 now -> 8090 (relay)" "$T/vsredirect.log"
+ok $? "port 90 switched to relay"
+in_vs web1 ss -Hltn | grep -q "$A:90 "; ok $? "a listener on 90 now"
+is "$(table web1 | grep -c 'dport 90 ')" 0 "and no DNAT for it"
+out=$(peer halfclose "$A" 90 1); ok $? "port 90 relays ($out)"
+printf 'redirect 90 to 8090\nredirect 91 to 8099\nredirect 95 to 8095 mode relay\n' \
+	>"$ROOT/state/redirect/web1"
+wait_until 5 grep -q "port 90 now -> 8090 (kernel)" "$T/vsredirect.log"
+ok $? "and back to kernel"
+wait_until 5 bash -c "! nsenter --net=$ROOT/run/netns/web1 ss -Hltn | grep -q '$A:90 '"
+ok $? "its listener closed"
+out=$(peer halfclose "$A" 90 1); ok $? "port 90 served by the kernel ($out)"
+kill -0 $S1 && kill -0 $S2; ok $? "both connections still open after the two reloads"
+wait $S1; ok $? "the kernel-mode connection lived through both reloads ($(cat "$T/s1"))"
+wait $S2; ok $? "so did the relayed one ($(cat "$T/s2"))"
+
+# the table goes with the VS's namespace; a restart gets a new one
+vs_down web1
+wait_until 5 grep -q "web1: stopped" "$T/vsredirect.log"
+ok $? "web1 stopped"
+vs_up web1 1 "$A" || bail "cannot rebuild web1"
+wait_until 5 bash -c "nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect >/dev/null 2>&1"
+ok $? "restarted web1 gets its table again"
+
+kill -TERM $VSR_PID; wait $VSR_PID; is "$?" 0 "SIGTERM: clean exit"
+ok "$(! table web1 >/dev/null; echo $?)" "exiting removes the table"
+netsvc_done
