@@ -25,7 +25,8 @@
 #define CLONE_MAXDEPTH	256
 #define CLONE_MAXWORKERS	8
 
-enum kind { K_LINK, K_COPY, K_EMPTY, K_SYMLINK, K_SKIP };
+/* K_SYMLINK: the VS's own symlink; K_SLINK: the skeleton's, linked */
+enum kind { K_LINK, K_COPY, K_EMPTY, K_SYMLINK, K_SLINK, K_SKIP };
 
 struct pent {
 	const char *name;
@@ -177,8 +178,10 @@ static uint8_t
 classify(const struct vs_clone_plan *p, const struct pdir *d,
     const struct vs_mentry *e)
 {
+	/* a symlink is immutable: copy patterns do not apply (skelconf.h) */
 	if (e->type == 'l')
-		return K_SYMLINK;
+		return vs_skel_private_in(e, d->mode, NULL) ? K_SYMLINK :
+		    K_SLINK;
 	if (e->type != 'f')
 		return K_SKIP;
 	if (vs_skel_private(e, NULL) || d->copy_all ||
@@ -447,7 +450,7 @@ load_manifest(struct vs_clone_plan *p, const char *path, struct vs_err *err)
  * It lives in the root-only state directory, trusted like the manifest.
  */
 
-#define CACHE_MAGIC "VSPLAN1"
+#define CACHE_MAGIC "VSPLAN2"	/* 2: symlinks linked */
 
 struct cache_hdr {
 	char magic[8];
@@ -850,12 +853,17 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 
 		switch (e->kind) {
 		case K_LINK:
+		case K_SLINK:
+			/* no AT_SYMLINK_FOLLOW: a symlink itself is linked */
 			if (linkat(src, e->name, dst, e->name, 0) < 0) {
 				vs_err_sys(err, "cannot link '%s/%s'",
 				    d->path, e->name);
 				goto out;
 			}
-			st->linked++;
+			if (e->kind == K_LINK)
+				st->linked++;
+			else
+				st->symlinks++;
 			break;
 		case K_COPY:
 		case K_EMPTY:

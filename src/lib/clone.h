@@ -1,9 +1,11 @@
 /* clone.h - build a VS root from the skeleton with hard links.
  *
  * A plan says, for every skeleton entry, what a VS gets: its own
- * directory, a hard link to the skeleton inode, a per-VS copy, its own
- * symlink, or nothing (device nodes, fifos, sockets: the runtime gives
- * each VS its /dev).  A regular file becomes a per-VS copy when it
+ * directory, a hard link to the skeleton inode (files and symlinks), a
+ * per-VS copy, its own symlink, or nothing (device nodes, fifos, sockets:
+ * the runtime gives each VS its /dev).  A symlink is linked when root
+ * owns it and its directory is not sticky (skelconf.h says why that is
+ * safe); a regular file becomes a per-VS copy when it
  *   - has a set-id bit (the kernel ignores them for an unmapped owner),
  *   - is not world-readable (it would be unreadable inside the VS),
  *   - is owned by a host user or group other than root,
@@ -49,6 +51,7 @@ void vs_clone_plan_free(struct vs_clone_plan *plan);
 /* "cache", "manifest" or "walk": where the plan came from. */
 const char *vs_clone_plan_source(const struct vs_clone_plan *plan);
 
+/* linked: regular files linked; symlinks: all symlinks, linked or own */
 struct vs_clone_stats {
 	uint64_t dirs, linked, copied, symlinks, skipped;
 };

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -323,10 +324,23 @@ is_lock_name(const char *path)
 const char *
 vs_skel_private(const struct vs_mentry *e, const struct vs_globs *copy)
 {
+	return vs_skel_private_in(e, 0, copy);
+}
+
+const char *
+vs_skel_private_in(const struct vs_mentry *e, mode_t parent_mode,
+    const struct vs_globs *copy)
+{
 	if (e->type == 'd')
 		return "directory";
-	if (e->type == 'l')
-		return "symlink";
+	if (e->type == 'l') {
+		/* immutable whoever owns it: shared unless the owner
+		 * matters (skelconf.h) */
+		if (e->uid != 0 || e->gid != 0)
+			return "not owned by root";
+		return parent_mode & S_ISVTX ? "symlink in a sticky "
+		    "directory" : NULL;
+	}
 	if (e->type != 'f')
 		return "special file";
 	if (e->type == 'f') {

@@ -23,6 +23,7 @@
 #define VS_SKELCONF_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "err.h"
@@ -78,13 +79,24 @@ void vs_skelconf_release(struct vs_skelconf *sc);
 /*
  * Must a VS get its own copy of skeleton entry e rather than a hard link?
  * Returns NULL if the skeleton inode may be shared, else the reason:
- * "directory", "symlink", "set-id", "not world-readable", "not owned by
- * root", "empty", "lock file" (*.lock, *.lck, lock, LOCK), "copy
- * pattern", "special file".  The same rule as clone.h's (a VS gets its
- * own directories and symlinks); vsdskel update applies it; copy may be
- * NULL.
+ * "directory", "set-id", "not world-readable", "not owned by root",
+ * "empty", "lock file" (*.lock, *.lck, lock, LOCK), "copy pattern",
+ * "special file", "symlink in a sticky directory".  The same rule as
+ * clone.h's; vsdskel update applies it; copy may be NULL.
+ *
+ * Symlinks owned by root:root are shared like files, copy patterns or
+ * not: nobody can change a symlink in place (its target is fixed at
+ * creation; lchown and utimes of an inode whose owner is not mapped in
+ * the VS are refused), so a VS can only unlink or replace it in its own
+ * directory, as with a shared file.  The exception is a symlink in a
+ * sticky directory (parent_mode & S_ISVTX, e.g. /tmp): the kernel's
+ * protected_symlinks refuses to follow one there unless the follower or
+ * the directory's owner owns it, and the VS owns the directory.
+ * vs_skel_private() is vs_skel_private_in() with parent_mode 0.
  */
 const char *vs_skel_private(const struct vs_mentry *e,
+    const struct vs_globs *copy);
+const char *vs_skel_private_in(const struct vs_mentry *e, mode_t parent_mode,
     const struct vs_globs *copy);
 
 #endif

@@ -202,6 +202,43 @@ shift_acls(struct rctx *c, struct archive_entry *e, struct vs_err *err)
 	return 0;
 }
 
+/*
+ * A symlink of the VS's root that the skeleton has too, with the same
+ * target and shareable (root's, not in a sticky directory): linked from
+ * the skeleton, as a new VS gets it (clone.h), so a round trip keeps
+ * sharing (save stores a shared symlink as the VS root's).  Returns 1
+ * when linked, 0 when the entry is to be extracted, -1 on error.
+ */
+static int
+link_skel_symlink(struct rctx *c, int pfd, const char *path,
+    const char *base, const char *target, struct vs_err *err)
+{
+	const char *sl = strrchr(path, '/');
+	_cleanup_free_ char *dir = sl ? xstrndup(path, sl - path) :
+	    xstrdup("");
+	_cleanup_close_ int sdir = -1;
+	char buf[SNAP_PATH_MAX];
+	struct stat dst, lst;
+	ssize_t n;
+
+	if (c->skelfd < 0 || !target)
+		return 0;
+	sdir = snap_open_beneath(c->skelfd, dir, O_PATH | O_DIRECTORY);
+	if (sdir < 0 || fstat(sdir, &dst) < 0 || (dst.st_mode & S_ISVTX) ||
+	    fstatat(sdir, base, &lst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISLNK(lst.st_mode) || lst.st_uid != 0 || lst.st_gid != 0)
+		return 0;
+	n = readlinkat(sdir, base, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return 0;
+	buf[n] = '\0';
+	if (strcmp(buf, target) != 0)
+		return 0;
+	if (linkat(sdir, base, pfd, base, 0) < 0)
+		return vs_err_sys(err, "cannot link the skeleton's '%s'", path);
+	return 1;
+}
+
 static int
 extract_entry(struct rctx *c, struct vs_err *err)
 {
@@ -256,6 +293,13 @@ extract_entry(struct rctx *c, struct vs_err *err)
 			return vs_err_set(err, EPERM, "refusing '%s': hard "
 			    "link to a file owned outside the VS", path);
 		archive_entry_copy_hardlink(e, hl + 5);
+	}
+	if (archive_entry_filetype(e) == AE_IFLNK && archive_entry_uid(e) ==
+	    0 && archive_entry_gid(e) == 0) {
+		rc = link_skel_symlink(c, pfd, path, base,
+		    archive_entry_symlink(e), err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
 	}
 	archive_entry_set_uid(e, archive_entry_uid(e) + c->rec->uid_base);
 	archive_entry_set_gid(e, archive_entry_gid(e) + c->rec->uid_base);

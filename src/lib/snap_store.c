@@ -559,6 +559,13 @@ live_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 			    e->path);
 		buf[n] = '\0';
 		d->target = xstrdup(buf);
+		/* the skeleton's symlink, shared: save stores it as the
+		 * VS root's (snap_write.c), so compare it so */
+		if (l->skelfd >= 0 && e->st->st_nlink > 1 &&
+		    e->st->st_dev == l->skelst.st_dev &&
+		    fstatat(l->skelfd, e->path, &kst, AT_SYMLINK_NOFOLLOW) ==
+		    0 && kst.st_ino == e->st->st_ino)
+			d->uid = d->gid = 0;
 	}
 	if (S_ISREG(e->st->st_mode) && l->skelfd >= 0 &&
 	    e->st->st_dev == l->skelst.st_dev && e->st->st_nlink > 1 &&
@@ -716,6 +723,8 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		}
 		a = &snap.e[i++];
 		b = &live.e[j++];
+		/* symlink times are not compared (as in manifest diffs):
+		 * any VS may touch a shared one (docs/vsroot.md) */
 		if (a->skel) {
 			/* unchanged while it is the skeleton's file and the
 			 * skeleton is the one of the snapshot */
@@ -725,7 +734,8 @@ vs_snap_diff(const struct vs_conf *conf, const char *name, const char *id,
 		} else if (a->type == b->type && a->mode == b->mode &&
 		    a->uid == b->uid && a->gid == b->gid &&
 		    (a->size < 0 || a->size == b->size)
-		    && (a->type == 'd' || a->mtime == b->mtime) &&
+		    && (a->type == 'd' || a->type == 'l' ||
+		    a->mtime == b->mtime) &&
 		    (!a->target || (b->target && strcmp(a->target,
 		    b->target) == 0)) && same_content(rootfd, a))
 			continue;

@@ -155,6 +155,7 @@ struct item {
 	char *target;		/* symlink */
 	struct stat st;
 	int skel;		/* index + 1 into the skeleton list, or 0 */
+	int skel_symlink;	/* the skeleton's symlink inode (clone.h) */
 };
 
 struct save {
@@ -176,7 +177,8 @@ is_skel_inode(struct save *s, const char *path, const struct stat *st)
 {
 	struct stat kst;
 
-	if (s->skelfd < 0 || !S_ISREG(st->st_mode) || st->st_nlink < 2 ||
+	if (s->skelfd < 0 || !(S_ISREG(st->st_mode) ||
+	    S_ISLNK(st->st_mode)) || st->st_nlink < 2 ||
 	    st->st_dev != s->skelst.st_dev)
 		return 0;
 	if (fstatat(s->skelfd, path, &kst, AT_SYMLINK_NOFOLLOW) < 0)
@@ -283,6 +285,7 @@ walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 			    e->path);
 		buf[n] = '\0';
 		it->target = xstrdup(buf);
+		it->skel_symlink = is_skel_inode(s, e->path, e->st);
 	} else if (is_skel_inode(s, e->path, e->st)) {
 		struct snap_skelent *k;
 
@@ -356,9 +359,10 @@ write_item(struct save *s, struct snap_writer *w, struct item *it,
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_uid(e, own(st->st_uid, base, count, &foreign));
 	archive_entry_set_gid(e, own(st->st_gid, base, count, &foreign));
-	if (it->skel) {
-		/* a skeleton file stored by --full: it is host root's, so
-		 * owned by the VS's root if ever restored as a copy */
+	if (it->skel || it->skel_symlink) {
+		/* a skeleton file stored by --full, or a skeleton symlink
+		 * (always stored: a tar header is all it costs): host
+		 * root's, so owned by the VS's root when restored */
 		archive_entry_set_uid(e, 0);
 		archive_entry_set_gid(e, 0);
 		foreign = 0;

@@ -115,8 +115,10 @@ record_cb(void *vctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 	n->ctime_ns = (long long)st->st_ctim.tv_sec * 1000000000LL +
 	    st->st_ctim.tv_nsec;
 	/* host root owns it and the skeleton links it too: a VS can create
-	 * neither, and cannot change such an inode in place */
-	n->skel = S_ISREG(st->st_mode) && st->st_uid == 0 && st->st_nlink > 1;
+	 * neither, and cannot change such an inode in place (files, and
+	 * the symlinks clone.c shares) */
+	n->skel = (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode)) &&
+	    st->st_uid == 0 && st->st_nlink > 1;
 	t->n++;
 	if (S_ISLNK(st->st_mode)) {
 		l = readlinkat(e->dirfd, e->name, buf, sizeof(buf) - 1);
@@ -184,7 +186,12 @@ compare(const struct vs_tree_ent *a, const struct vs_tree_ent *b)
 		return what;
 	if (S_ISLNK(a->mode)) {
 		if (strcmp(a->link ? a->link : "", b->link ? b->link : ""))
-			what |= VS_TDIFF_CONTENT;
+			return what | VS_TDIFF_CONTENT;
+		/* a shared skeleton symlink replaced by an equal one of the
+		 * VS's (update-alternatives rewrites them): its owner was
+		 * never the VS's to keep */
+		if ((what & VS_TDIFF_OWNER) && a->skel != b->skel)
+			what = (what & ~VS_TDIFF_OWNER) | VS_TDIFF_INODE;
 		return what;
 	}
 	if (S_ISCHR(a->mode) || S_ISBLK(a->mode))

@@ -34,7 +34,8 @@ struct vs_tree_ent {
 	dev_t dev;
 	ino_t ino;
 	long long ctime_ns;
-	int skel;		/* still a skeleton inode (host root owns it) */
+	int skel;		/* still a skeleton inode (host root owns it):
+				 * a file or a shared symlink */
 	int hashed;		/* hash is valid */
 	unsigned char hash[VS_TREE_HASHLEN];
 };

@@ -3,9 +3,10 @@
  *
  * In each VS root (hostile: the VS's root owns every directory in it) a
  * file that is still the old skeleton's - the same inode for linked
- * files; for the VS's own copies and symlinks, the same content or target
- * as the old skeleton had - is replaced by the new skeleton's (hard link
- * or copy, by vs_skel_private's rule), or removed when the new skeleton
+ * files; for the VS's own copies the same content, for symlinks the same
+ * target as the old skeleton had - is replaced by the new skeleton's
+ * (hard link or copy, by vs_skel_private_in's rule; shared symlinks are
+ * linked like files), or removed when the new skeleton
  * no longer has it; entries new in the skeleton are added where the VS
  * still has their directory.  What the VS changed is kept and reported.
  *
@@ -87,6 +88,36 @@ skel_parent(int tree, const char *path)
 	    xstrdup("");
 
 	return open_beneath(tree, p, O_RDONLY | O_DIRECTORY);
+}
+
+/* The sharing rule (skelconf.h) for entry e of manifest m: symlinks
+ * also depend on their directory's mode. */
+static const char *
+private_in(const struct vs_manifest *m, const struct vs_mentry *e,
+    const struct vs_globs *copy)
+{
+	const struct vs_mentry *d = NULL;
+	const char *s;
+
+	if (e->type == 'l' && (s = strrchr(e->path, '/')) != NULL) {
+		_cleanup_free_ char *p = xstrndup(e->path,
+		    (size_t)(s - e->path));
+
+		d = vs_manifest_find(m, p);
+	}
+	return vs_skel_private_in(e, d ? (mode_t)d->mode : 0, copy);
+}
+
+static const char *
+old_private(const struct relink *r, const struct vs_mentry *e)
+{
+	return private_in(r->oldm, e, r->oldcopy);
+}
+
+static const char *
+new_private(const struct relink *r, const struct vs_mentry *e)
+{
+	return private_in(r->newm, e, r->newcopy);
 }
 
 static void
@@ -213,7 +244,7 @@ install(struct relink *r, int vsdir, const char *name,
     const struct vs_mentry *e, const struct stat *expect, struct vs_err *err)
 {
 	_cleanup_close_ int sdir = -1, in = -1, out = -1;
-	const char *priv = vs_skel_private(e, r->newcopy);
+	const char *priv = new_private(r, e);
 	struct timespec ts[2] = { { 0, UTIME_OMIT }, { e->mtime, 0 } };
 	char tmp[64];
 	int rc;
@@ -233,7 +264,14 @@ install(struct relink *r, int vsdir, const char *name,
 	}
 	if (pick_tmp(vsdir, tmp, sizeof(tmp), e->path, err) < 0)
 		return -1;
-	if (e->type == 'l') {
+	if (e->type != 'd' && priv == NULL) {
+		/* the new skeleton's inode: a file or a symlink (linkat
+		 * without AT_SYMLINK_FOLLOW links the symlink itself) */
+		sdir = skel_parent(r->newskel, e->path);
+		if (sdir < 0 || linkat(sdir, base_of(e->path), vsdir,
+		    tmp, 0) < 0)
+			return vs_err_sys(err, "cannot link '%s'", e->path);
+	} else if (e->type == 'l') {
 		struct stat lst;
 
 		/* chown what we made, not the name: the VS owns vsdir and
@@ -252,11 +290,6 @@ install(struct relink *r, int vsdir, const char *name,
 		    shift(r->rec, e->gid), AT_EMPTY_PATH) < 0)
 			return vs_err_sys(err, "cannot create link '%s'",
 			    e->path);
-	} else if (e->type == 'f' && priv == NULL) {
-		sdir = skel_parent(r->newskel, e->path);
-		if (sdir < 0 || linkat(sdir, base_of(e->path), vsdir,
-		    tmp, 0) < 0)
-			return vs_err_sys(err, "cannot link '%s'", e->path);
 	} else if (e->type == 'f') {
 		char buf[65536];
 		ssize_t n;
@@ -297,7 +330,7 @@ install(struct relink *r, int vsdir, const char *name,
 	}
 	if (!expect)
 		r->added++;
-	else if (e->type == 'f' && priv == NULL)
+	else if (priv == NULL)
 		r->relinked++;
 	else
 		r->copied++;
@@ -316,6 +349,9 @@ still_old(struct relink *r, const struct vs_fswalk_ent *w,
 		char t[4097];
 		ssize_t n;
 
+		/* the target is all a symlink has: the old skeleton's
+		 * inode, or the VS's own symlink (as VSs created before
+		 * symlinks were shared have), with the same target */
 		if (!S_ISLNK(w->st->st_mode))
 			return 0;
 		n = readlinkat(w->dirfd, w->name, t, sizeof(t) - 1);
@@ -326,7 +362,7 @@ still_old(struct relink *r, const struct vs_fswalk_ent *w,
 	}
 	if (old->type != 'f' || !S_ISREG(w->st->st_mode))
 		return 0;
-	if (vs_skel_private(old, r->oldcopy) == NULL) {
+	if (old_private(r, old) == NULL) {
 		/* linked: the very inode */
 		if (fstatat(r->oldskel, old->path, &st, AT_SYMLINK_NOFOLLOW)
 		    < 0)
@@ -355,7 +391,8 @@ already_new(struct relink *r, const struct vs_fswalk_ent *w,
 	unsigned char md[VS_HASH_LEN];
 	struct stat st;
 
-	if (e->type == 'l' && S_ISLNK(w->st->st_mode)) {
+	if (e->type == 'l' && S_ISLNK(w->st->st_mode) &&
+	    new_private(r, e) != NULL) {
 		char t[4097];
 		ssize_t n = readlinkat(w->dirfd, w->name, t, sizeof(t) - 1);
 
@@ -364,9 +401,10 @@ already_new(struct relink *r, const struct vs_fswalk_ent *w,
 		t[n] = '\0';
 		return strcmp(t, e->target) == 0;
 	}
-	if (e->type != 'f' || !S_ISREG(w->st->st_mode))
+	if (!((e->type == 'f' && S_ISREG(w->st->st_mode)) ||
+	    (e->type == 'l' && S_ISLNK(w->st->st_mode))))
 		return 0;
-	if (vs_skel_private(e, r->newcopy) == NULL)
+	if (new_private(r, e) == NULL)
 		return fstatat(r->newskel, e->path, &st, AT_SYMLINK_NOFOLLOW)
 		    == 0 && st.st_dev == w->st->st_dev &&
 		    st.st_ino == w->st->st_ino;
@@ -415,7 +453,7 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	if (!still_old(r, w, old)) {
 		/* changed by the VS.  Its own copies (config in /etc...)
 		 * are reported only when the skeleton changed them too */
-		if (old->type != 'd' && vs_skel_private(old, r->oldcopy) &&
+		if (old->type != 'd' && old_private(r, old) &&
 		    new && !vs_mentry_diff(old, new))
 			return 0;
 		keep(r, w->path, old->type == 'd' ? "directory replaced by "
@@ -436,7 +474,7 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 		return 0;	/* a file became a directory: leave the VS's */
 	/* the same entry in both skeletons and a private copy that did not
 	 * change: nothing to do */
-	if (vs_skel_private(old, r->oldcopy) && !vs_mentry_diff(old, new))
+	if (old_private(r, old) && !vs_mentry_diff(old, new))
 		return 0;
 	return install(r, w->dirfd, w->name, new, w->st, err);
 }

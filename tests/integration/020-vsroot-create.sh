@@ -41,10 +41,17 @@ is "$(find "$V" -type d ! -uid "$base" | grep -v '/var/mail$' | wc -l)" 0 "every
 is "$(stat -c '%a' "$V/tmp")" 1777 "/tmp is sticky and world-writable again"
 is "$(stat -c "%a %g" "$V/var/mail")" "2755 $((base+8))" "set-gid directory keeps its group, shifted"
 is "$(stat -c '%a' "$V/usr/bin")" 755 "directories regain their owner write bit"
-# symlinks: recreated, owned by the VS
-is "$(stat -c '%F %u' "$V/bin")" "symbolic link $base" "symlink recreated, owned by the VS"
+# symlinks: root's are shared like files (immutable: docs/vsroot.md),
+# copy patterns or not; one in a sticky directory or owned by another
+# account is the VS's own
+for f in bin lib etc/localtime usr/share/doc/motd; do
+	is "$(ino "$V/$f")" "$(ino "$S/$f")" "symlink $f is the skeleton's inode"
+done
+is "$(stat -c '%F %u' "$V/bin")" "symbolic link 0" "shared symlink stays host root's"
 is "$(readlink "$V/etc/localtime")" /usr/share/zoneinfo/UTC "absolute symlink target kept"
-ok $([ "$(ino "$V/bin")" != "$(ino "$S/bin")" ]; echo $?) "symlink is a new inode"
+ok $([ "$(ino "$V/tmp/motd-link")" != "$(ino "$S/tmp/motd-link")" ]; echo $?) "symlink in sticky /tmp is a new inode"
+is "$(stat -c '%F %u' "$V/tmp/motd-link")" "symbolic link $base" "and owned by the VS's root (protected_symlinks)"
+is "$(stat -c '%u:%g' "$V/var/lib/daemon-link")" "$((base+1)):$((base+1))" "daemon's symlink is the VS daemon's own"
 # special files are the runtime's business
 ok $([ ! -e "$V/dev/null" ] && [ ! -e "$V/var/lib/fifo" ]; echo $?) "device node and fifo skipped"
 

@@ -28,6 +28,53 @@ run_fails "VS root cannot touch a shared inode's times" as_vs touch "$F"
 run_fails "VS root cannot hard-link a shared inode elsewhere" as_vs ln "$F" "$V/tmp/x"
 run_ok "VS root can read and run shared files" as_vs "$V/usr/bin/cat" "$F"
 
+# shared symlinks: nothing of them can change (the target never can;
+# owner and times only by their owner), also for a root with every
+# capability inside a user namespace that maps the VS's range, as the
+# VS's root runs (host root is not mapped there)
+cat >"$T/userns.py" <<'EOP'
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+base, argv = int(sys.argv[1]), sys.argv[2:]
+r, w = os.pipe()
+pid = os.fork()
+if pid == 0:
+    os.close(w)
+    if libc.unshare(0x10000000) != 0:	# CLONE_NEWUSER
+        os._exit(126)
+    os.read(r, 1)
+    os.setresgid(0, 0, 0); os.setresuid(0, 0, 0)
+    os.execvp(argv[0], argv)
+os.close(r)
+import time
+time.sleep(0.05)
+for f, m in (("uid_map", "0 %d 65536" % base), ("gid_map", "0 %d 65536" % base)):
+    with open("/proc/%d/%s" % (pid, f), "w") as fh:
+        fh.write(m)
+os.write(w, b"x")
+_, st = os.waitpid(pid, 0)
+sys.exit(os.waitstatus_to_exitcode(st))
+EOP
+as_vsns() { python3 "$T/userns.py" "$base" "$@"; }
+L=$V/usr/share/doc/motd
+is "$(stat -c %i "$L")" "$(stat -c %i "$S/usr/share/doc/motd")" "symlink is the skeleton's inode"
+run_ok "a root in the VS's user namespace has its caps" as_vsns sh -c "grep -q 'CapEff:.*1ff' /proc/self/status && touch '$V/tmp/ns-ok'"
+run_fails "VS root cannot lchown a shared symlink" as_vs chown -h "$base" "$L"
+run_fails "nor with CAP_CHOWN in its user namespace" as_vsns chown -h 0:0 "$L"
+# the kernel lets anyone who may write an inode set its times to "now",
+# and a symlink's mode is 0777: so a VS can touch a shared symlink (as
+# reading a shared file moves its atime); no other time, and nothing
+# that reads the skeleton looks at symlink times (docs/vsroot.md)
+run_fails "VS root cannot set a shared symlink's times to another time" as_vs touch -h -d 2001-01-01 "$L"
+run_fails "nor with CAP_FOWNER in its user namespace" as_vsns touch -h -d 2001-01-01 "$L"
+run_fails "VS root cannot hard-link a shared symlink elsewhere" as_vs ln -P "$L" "$V/tmp/l2"
+run_fails "nor in its user namespace" as_vsns ln -P "$L" "$V/tmp/l3"
+run_ok "VS root follows shared symlinks" as_vs "$V/bin/true"
+is "$(as_vs "$V/usr/bin/cat" "$V/tmp/motd-link" 2>&1)" hello "and its own in the sticky /tmp (protected_symlinks)"
+run_ok "VS root replaces a shared symlink in its directory" as_vsns sh -c "ln -sfn /etc/hostname '$L'"
+is "$(readlink "$L")" /etc/hostname "the VS sees its symlink"
+is "$(readlink "$S/usr/share/doc/motd")" ../../etc/motd "the skeleton's is unchanged"
+
 # its own directory: unlink and replace, as rpm and dpkg do
 run_ok "VS root unlinks a shared file in its directory" as_vs rm -f "$V/usr/bin/ls"
 run_ok "and puts its own file there" as_vs sh -c "echo mine > '$V/usr/bin/ls'"

@@ -21,7 +21,9 @@ FX=$T/fx
 mkdir -p "$FX/usr/bin" "$FX/lnk"
 printf '#!/bin/sh\necho tool\n' >"$FX/usr/bin/tool"; chmod 755 "$FX/usr/bin/tool"
 for i in $(seq 1 $NV); do printf 'shared %s\n' "$i" >"$FX/lnk/v$i"; done
-for i in $(seq 1 $NL); do ln -s v1 "$FX/lnk/l$i"; done
+# symlinks owned by another account are the VS's own (clone.h): update
+# makes and chowns those (root's would be linked, nothing chowned)
+for i in $(seq 1 $NL); do ln -s v1 "$FX/lnk/l$i"; chown -h 1:1 "$FX/lnk/l$i"; done
 make_skel --from "$FX"
 run_ok "create web1" vsdadm create web1 10.202.0.2 web1.example.com
 run_ok "create web2" vsdadm create web2 10.202.0.3 web2.example.com
@@ -75,7 +77,7 @@ for round in 1 2 3; do
 	sleep 0.3
 	# retarget every symlink: one temporary symlink + chown each
 	t=v$(( round % NV + 1 ))
-	for i in $(seq 1 $NL); do ln -sfn "$t" "$FX2/lnk/l$i"; done
+	for i in $(seq 1 $NL); do ln -sfn "$t" "$FX2/lnk/l$i"; chown -h 1:1 "$FX2/lnk/l$i"; done
 	echo "round $round" >>"$FX2/usr/bin/tool"
 	vsdskel -q update --from "$FX2" >"$T/out" 2>&1
 	touch "$T/stop"

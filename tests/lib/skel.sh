@@ -41,6 +41,8 @@ line"
 	printf 'tmp\n' >"$d"/tmp/junk
 	ln -s /etc/passwd "$d"/usr/lib/abs-link
 	ln -s ../../.. "$d"/usr/lib/up-link
+	ln -s libx.so.1.0 "$d"/usr/lib/libx-owned.so	# another owner's symlink
+	chown -h 1234:1234 "$d"/usr/lib/libx-owned.so
 	mkfifo "$d"/usr/lib/fifo
 	chmod 700 "$d"/secret
 	printf 's\n' >"$d"/secret/s

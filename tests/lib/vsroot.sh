@@ -9,8 +9,9 @@ export VSDADM_LOCAL=1
 # vsdskel leaves one: host programs and their libraries, root-owned, no
 # write bits; plus the cases a clone must get right: a set-id program, a
 # file that is not world-readable, one owned by another account, empty
-# and lock files, symlinks (relative, absolute, dangling), a device node,
-# a fifo, a sticky /tmp.  BULK=1 adds ~8,000 headers (slow clones for the
+# and lock files, symlinks (relative, absolute, dangling, one in the
+# sticky /tmp, one owned by another account), a device node, a fifo, a
+# sticky /tmp.  BULK=1 adds ~8,000 headers (slow clones for the
 # crash tests).  Prints nothing; fails the script if it cannot build.
 
 fixture_skel() {
@@ -52,6 +53,8 @@ G
 	echo "doc" >"$s/usr/share/doc/demo/README"
 	ln -s /usr/share/zoneinfo/UTC "$s/etc/localtime"	# dangling, absolute
 	ln -s ../../etc/motd "$s/usr/share/doc/motd"
+	ln -s ../etc/motd "$s/tmp/motd-link"		# in a sticky directory
+	ln -s daemon-owned "$s/var/lib/daemon-link"	# owned by another account
 	mknod "$s/dev/null" c 1 3
 	mkfifo "$s/var/lib/fifo"
 	chmod 1777 "$s/tmp" "$s/var/tmp"
@@ -63,6 +66,7 @@ G
 	# the skeleton invariant: host root owns it, nothing is writable
 	chown -R -h root:root "$s"/usr "$s"/bin "$s"/lib "$s"/lib64 "$s"/tmp "$s"/root "$s"/dev
 	chown 1:1 "$s/var/lib/daemon-owned"
+	chown -h 1:1 "$s/var/lib/daemon-link"
 	chmod -R a-w "$s"
 	chmod 4555 "$s/usr/bin/passwd"	# set-uid (after chown, which clears it)
 }

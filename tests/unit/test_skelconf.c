@@ -192,9 +192,20 @@ test_private(void **state)
 	assert_string_equal(vs_skel_private(&e, &copy), "copy pattern");
 	e.type = 'd';
 	assert_string_equal(vs_skel_private(&e, &copy), "directory");
+	/* symlinks: shared when root's, copy patterns or not, except in
+	 * a sticky directory */
 	e.type = 'l';
 	e.path = "usr/lib/x.so";
-	assert_string_equal(vs_skel_private(&e, &copy), "symlink");
+	assert_null(vs_skel_private(&e, &copy));
+	e.path = "etc/alternatives/awk";
+	assert_null(vs_skel_private(&e, &copy));
+	assert_null(vs_skel_private_in(&e, 0755, &copy));
+	e.path = "tmp/x";
+	assert_string_equal(vs_skel_private_in(&e, 01777, &copy),
+	    "symlink in a sticky directory");
+	e.uid = 5;
+	assert_string_equal(vs_skel_private(&e, &copy), "not owned by root");
+	e.uid = 0;
 	e.type = 'f';
 	e.path = "var/lib/x.lck";
 	assert_string_equal(vs_skel_private(&e, &copy), "lock file");

@@ -177,11 +177,57 @@ test_record_and_diff(void **state)
 	vs_tree_release(&b);
 }
 
+/* A shared skeleton symlink (host root's, linked into the VS) replaced by
+ * an equal one of the VS's, as update-alternatives does: not a change of
+ * the package's; another target is.  Needs root (owners). */
+static void
+test_shared_symlink(void **state)
+{
+	struct vs_tree a = VS_TREE_INIT, b = VS_TREE_INIT;
+	struct vs_err err = VS_ERR_INIT;
+	const struct vs_tdiff *x;
+	struct vs_tdiff *d;
+	size_t n;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(symlinkat("tool", skelfd, "bin/alt"), 0);
+	assert_int_equal(linkat(skelfd, "bin/alt", rootfd, "bin/alt", 0), 0);
+	assert_int_equal(vs_tree_record(&a, rootfd, NULL, skelfd, 0, 1 << 20,
+	    &err), 0);
+	assert_true(vs_tree_find(&a, "/bin/alt")->skel);
+	assert_int_equal(unlinkat(rootfd, "bin/alt", 0), 0);
+	assert_int_equal(symlinkat("tool", rootfd, "bin/alt"), 0);
+	assert_int_equal(fchownat(rootfd, "bin/alt", 200000, 200000,
+	    AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(vs_tree_record(&b, rootfd, &a, skelfd, 0, 1 << 20,
+	    &err), 0);
+	vs_tree_diff(&a, &b, &d, &n);
+	x = find(d, n, "/bin/alt");
+	assert_non_null(x);
+	assert_int_equal(x->what, VS_TDIFF_INODE);
+	free(d);
+	assert_int_equal(unlinkat(rootfd, "bin/alt", 0), 0);
+	assert_int_equal(symlinkat("other", rootfd, "bin/alt"), 0);
+	assert_int_equal(vs_tree_record(&b, rootfd, &a, skelfd, 0, 1 << 20,
+	    &err), 0);
+	vs_tree_diff(&a, &b, &d, &n);
+	x = find(d, n, "/bin/alt");
+	assert_non_null(x);
+	assert_int_equal(x->what, VS_TDIFF_CONTENT);
+	free(d);
+	vs_tree_release(&a);
+	vs_tree_release(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_record_and_diff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_shared_symlink, setup,
 		    teardown),
 	};
 
