@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# vsredirect vs direct vs `socat TCP-LISTEN:...,fork`, in one run:
+# vsredirect in kernel mode (nftables DNAT in the VS's netns) and in relay
+# mode vs direct vs `socat TCP-LISTEN:...,fork`, in one run:
 #  - throughput: one TCP stream, iperf3 -R for 3 s (server inside the VS);
 #  - CPU cost of that stream: ms of CPU per GiB moved (client, server,
 #    forwarder and ksoftirqd), steadier than throughput on a busy machine;
 #  - connection rate: wrk, 32 connections, a new TCP connection for
 #    every request ("Connection: close"), 3 s per round;
 #  - keep-alive request rate: wrk, 32 connections;
-#  - memory per idle relayed connection (vsredirect and socat).
-# Rounds are interleaved (direct, vsredirect, socat, in an order rotated
+#  - memory per idle redirected connection (kernel: conntrack entries;
+#    relay: vsredirect's memory; socat).
+# Rounds are interleaved (direct, kernel, relay, socat, in an order rotated
 # each round), medians and ratios are printed; everything runs pinned to
 # CPU 0 (taskset) and unpinned.  The server is tests/helpers/netsvc-httpd inside a real VS
-# network namespace (priv/net.h), the client on the host.
+# network namespace (priv/net.h), the client on the host.  The VS's
+# name is unique per run, so two runs at once do not meet.
 # Usage: ci/bench.d/70-redirect.sh [ROUNDS]   (default 5)
 set -u
 top=${VSD_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${VSD_BUILD:-$top/build}
 rounds=${1:-5}
-for c in curl wrk socat nsenter taskset iperf3; do
+for c in curl wrk socat nsenter taskset iperf3 nft; do
 	command -v $c >/dev/null || { echo "70-redirect: needs $c"; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "70-redirect: needs root"; exit 1; }
@@ -35,35 +38,48 @@ secret_file "$T/secret"
 EOC
 export VSD_CONF=$T/vsd.conf
 IP=10.$((RANDOM % 100 + 100)).$(($$ % 250)).2
+VS=bench$$
 pids=()
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
-	"$build/tests/vs-cgnet" net destroy bench >/dev/null 2>&1
+	"$build/tests/vs-cgnet" net destroy "$VS" >/dev/null 2>&1
 	findmnt -rn -o TARGET | grep -F "$T/" | xargs -r umount -l
 	rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
-printf 'name bench\nnumber 1\nuid_base 265536\nuid_count 65536\nip %s\nfqdn bench.test\nquota_mb 0\nnproc 0\ncreated 0\ndisposable no\nstate ready\n' \
-	"$IP" >"$ROOT/state/vs/bench"
-"$build/tests/vs-cgnet" net create bench 1 "$IP" ||
+printf 'name %s\nnumber 1\nuid_base 265536\nuid_count 65536\nip %s\nfqdn bench.test\nquota_mb 0\nnproc 0\ncreated 0\ndisposable no\nstate ready\n' \
+	"$VS" "$IP" >"$ROOT/state/vs/$VS"
+"$build/tests/vs-cgnet" net create "$VS" 1 "$IP" ||
 	{ echo "70-redirect: cannot build the VS network"; exit 1; }
-NS=$ROOT/run/netns/bench
-printf 'redirect 81 to 8081\nredirect 82 to 8082\nredirect 83 to 8083\n' >>"$T/vsd.conf"
+NS=$ROOT/run/netns/$VS
+# 8x: kernel mode, to servers of their own on 818x; 9x: relay mode, to
+# the servers on 808x that direct and socat use.  Kernel mode must not
+# share servers with direct: the client's ports would meet the server's
+# TIME_WAIT sockets of direct connections (same server-side 4-tuple,
+# unrelated sequence numbers: SYNs dropped, 1 s retransmits), which no
+# real client mixing two ports does at this rate.
+mkdir -p "$ROOT/state/redirect"
+for p in 1 2 3; do
+	printf 'redirect 8%d to 818%d mode kernel\nredirect 9%d to 808%d mode relay\n' $p $p $p $p
+done >"$ROOT/state/redirect/$VS"
 
 waitfor() { local i; for ((i = 0; i < 100; i++)); do "$@" && return 0; sleep 0.1; done; return 1; }
 
 # start servers and forwarders, all on CPU set $1 ("0" or "0,1")
 start_all() {
 	local cpus=$1
-	taskset -c "$cpus" nsenter --net="$NS" iperf3 -s -B "$IP" -p 8083 >/dev/null 2>&1 &
-	SRV=$!		# nsenter --net execs: this is iperf3 itself
-	pids+=($!)
-	taskset -c "$cpus" nsenter --net="$NS" "$build/tests/netsvc-httpd" "$IP" 8081 128 >/dev/null &
-	pids+=($!)
-	taskset -c "$cpus" nsenter --net="$NS" "$build/tests/netsvc-httpd" "$IP" 8082 0 >/dev/null &
-	pids+=($!)
+	local b
+	for b in 80 81; do
+		taskset -c "$cpus" nsenter --net="$NS" iperf3 -s -B "$IP" -p ${b}83 >/dev/null 2>&1 &
+		pids+=($!)	# nsenter --net execs: this is iperf3 itself
+		[ $b = 80 ] && SRV=$! || SRVK=$!
+		taskset -c "$cpus" nsenter --net="$NS" "$build/tests/netsvc-httpd" "$IP" ${b}81 128 >/dev/null &
+		pids+=($!)
+		taskset -c "$cpus" nsenter --net="$NS" "$build/tests/netsvc-httpd" "$IP" ${b}82 0 >/dev/null &
+		pids+=($!)
+	done
 	# socat on 9080..9082 inside the VS, the way a user would forward
 	for p in 1 2 3; do
 		taskset -c "$cpus" nsenter --net="$NS" socat \
@@ -76,8 +92,11 @@ start_all() {
 		>"$T/vsr.log" 2>&1 &
 	VSR=$!
 	pids+=($VSR)
-	waitfor curl -sf -o /dev/null "http://$IP:82/" 2>/dev/null ||
+	waitfor curl -sf -o /dev/null "http://$IP:82/" 2>/dev/null &&
+	waitfor curl -sf -o /dev/null "http://$IP:92/" 2>/dev/null ||
 		{ echo "vsredirect did not come up"; cat "$T/vsr.log"; exit 1; }
+	grep -q ":82 -> 8182 (kernel)" "$T/vsr.log" ||
+		{ echo "kernel mode is not in use"; cat "$T/vsr.log"; exit 1; }
 	waitfor curl -sf -o /dev/null "http://$IP:9082/" 2>/dev/null
 }
 stop_all() {
@@ -116,17 +135,17 @@ cpu_ms() {
 	done
 	echo $s
 }
-# One CPU cost sample: ms of CPU (client + server + forwarder + ksoftirqd)
-# per GiB moved, for 1 GiB.  Unlike throughput it barely depends on what
+# One CPU cost sample: ms of CPU (client + server + forwarder + ksoftirqd;
+# the server and forwarder pids are given) per GiB moved, for 1 GiB.  Unlike throughput it barely depends on what
 # else the shared machine runs, and on one CPU throughput is its inverse.
 cpucost() {
 	local port=$1 cpus=$2 a b c
 	shift 2
-	a=$(cpu_ms $SRV $KSOFT "$@")
+	a=$(cpu_ms $KSOFT "$@")
 	c=$( (taskset -c "$cpus" iperf3 -c "$IP" -p "$port" -R -n 1G >/dev/null 2>&1; times) |
 		awk 'NR == 2 {gsub(/[ms]/, " "); print int(($1 * 60 + $2 + $3 * 60 + $4) * 1000)}')
 	sleep 0.2	# let socat reap its child
-	b=$(cpu_ms $SRV $KSOFT "$@")
+	b=$(cpu_ms $KSOFT "$@")
 	echo $((b - a + c))
 }
 KSOFT=$(pgrep -x 'ksoftirqd/[0-9]+' | tr '\n' ' ')
@@ -140,81 +159,111 @@ rot() {
 	done
 }
 
+# ratio A B: A/B with two decimals
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", b ? a/b : 0}'; }
+
 run_set() {
-	local cpus=$1 label=$2 i m d v s
+	local cpus=$1 label=$2 i m k
 	echo "--- $label (client, server, forwarder on CPUs $cpus), $rounds rounds, medians"
 	start_all "$cpus"
-	declare -A R
-	declare -A port=([d]=808 [v]=8 [s]=908) fwd=([d]= [v]=$VSR [s]=$SOCAT)
+	declare -A R M
+	# kernel mode has no forwarder process: its cost is in the client's,
+	# the server's and ksoftirqd's time
+	declare -A port=([d]=808 [k]=8 [r]=9 [s]=908) \
+		fwd=([d]=$SRV [k]=$SRVK [r]="$SRV $VSR" [s]="$SRV $SOCAT")
 	for ((i = 0; i < rounds; i++)); do
 		# a different order each round: with the machine's load
 		# drifting, always measuring direct first biased the medians
-		for k in $(rot "$i" d v s); do
+		for k in $(rot "$i" d k r s); do
 			R[t$k]+="$(tput "${port[$k]}3" "$cpus") "
 			R[u$k]+="$(cpucost "${port[$k]}3" "$cpus" ${fwd[$k]}) "
 		done
-		for k in $(rot "$i" d v s); do
+		for k in $(rot "$i" d k r s); do
 			R[c$k]+="$(rps "${port[$k]}2" "$cpus" 1) "
 		done
-		for k in $(rot "$i" d v s); do
-			R[k$k]+="$(rps "${port[$k]}1" "$cpus" "") "
+		for k in $(rot "$i" d k r s); do
+			R[a$k]+="$(rps "${port[$k]}1" "$cpus" "") "
 		done
 	done
-	for m in t u c k; do
-		d=$(echo ${R[${m}d]} | tr ' ' '\n' | median)
-		v=$(echo ${R[${m}v]} | tr ' ' '\n' | median)
-		s=$(echo ${R[${m}s]} | tr ' ' '\n' | median)
+	printf '%-38s %9s %9s %9s %9s   %s\n' "" direct kernel relay socat \
+		"kernel/direct relay/direct kernel/socat relay/socat"
+	for m in t u c a; do
+		for k in d k r s; do
+			M[$k]=$(echo ${R[$m$k]} | tr ' ' '\n' | median)
+		done
 		case $m in
-		t) name="throughput, 1 stream, iperf3 (Gbit/s)";;
-		u) # lower is better: print direct/x so that 1.00x is par
-			printf '%-40s direct %9s  vsredirect %9s  socat %9s   efficiency vs direct %.2fx  vsredirect vs socat %.2fx\n' \
-			    "CPU ms per GiB, 1 stream (lower=better)" "$d" "$v" "$s" \
-			    "$(awk -v a="$v" -v b="$d" 'BEGIN{print a ? b/a : 0}')" \
-			    "$(awk -v a="$v" -v b="$s" 'BEGIN{print a ? b/a : 0}')"
-			continue;;
+		t) name="throughput, 1 stream (Gbit/s)";;
+		u) name="CPU ms per GiB (lower=better)";;
 		c) name="new connection per request (req/s)";;
-		k) name="keep-alive, 32 connections (req/s)";;
+		a) name="keep-alive, 32 connections (req/s)";;
 		esac
-		printf '%-40s direct %9s  vsredirect %9s  socat %9s   vsredirect/direct %.2fx  vsredirect/socat %.2fx\n' \
-			"$name" "$d" "$v" "$s" "$(awk -v a="$v" -v b="$d" 'BEGIN{print b ? a/b : 0}')" \
-			"$(awk -v a="$v" -v b="$s" 'BEGIN{print b ? a/b : 0}')"
+		if [ $m = u ]; then
+			# lower is better: direct/x, so that 1.00x is par
+			printf '%-38s %9s %9s %9s %9s   %sx %sx %sx %sx (efficiency)\n' "$name" \
+				"${M[d]}" "${M[k]}" "${M[r]}" "${M[s]}" \
+				"$(ratio "${M[d]}" "${M[k]}")" "$(ratio "${M[d]}" "${M[r]}")" \
+				"$(ratio "${M[s]}" "${M[k]}")" "$(ratio "${M[s]}" "${M[r]}")"
+			continue
+		fi
+		printf '%-38s %9s %9s %9s %9s   %sx %sx %sx %sx\n' "$name" \
+			"${M[d]}" "${M[k]}" "${M[r]}" "${M[s]}" \
+			"$(ratio "${M[k]}" "${M[d]}")" "$(ratio "${M[r]}" "${M[d]}")" \
+			"$(ratio "${M[k]}" "${M[s]}")" "$(ratio "${M[r]}" "${M[s]}")"
 	done
 	stop_all
 }
 
-# memory per idle relayed connection: N connections held open
+# hold PORT N: open N connections to PORT, keep them 30 s (HOLD = pid);
+# returns once all are open
+hold() {
+	rm -f "$T/held"
+	python3 - "$IP" "$1" "$2" "$T/held" <<'PY' &
+import socket, sys, time
+cs = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(int(sys.argv[3]))]
+open(sys.argv[4], "w").write("held\n")
+time.sleep(30)
+PY
+	HOLD=$!
+	pids+=($HOLD)
+	waitfor test -s "$T/held" || waitfor test -s "$T/held"
+	sleep 0.5
+}
+rss() { awk '/^VmRSS/ {print $2}' /proc/$VSR/status; }
+ctcount() { nsenter --net="$NS" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+
+# memory per idle redirected connection: N connections held open.  Run
+# first, while the VS's conntrack table holds no TIME_WAIT entries of the
+# other runs.
 mem_idle() {
-	local n=2000 ns=50 r0 r1 h
+	local n=2000 ns=50 r0 r1 c0 c1 obj kids
 	start_all 0,1
-	r0=$(awk '/^VmRSS/ {print $2}' /proc/$VSR/status)
-	python3 - "$IP" 82 $n <<'PY' &
-import socket, sys, time
-cs = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(int(sys.argv[3]))]
-print("held", flush=True); time.sleep(4)
-PY
-	local h=$!
-	sleep 2.5
-	r1=$(awk '/^VmRSS/ {print $2}' /proc/$VSR/status)
-	printf '%-40s vsredirect: %.2f KiB of process memory per connection (%d held; 2 fds, no pipe until data flows, then at most 2 pipes of the pipe size)\n' \
-		"memory per idle relayed connection" "$(awk -v a=$r0 -v b=$r1 -v n=$n 'BEGIN{print (b-a)/n}')" $n
-	wait $h
+	# kernel mode: one conntrack entry per connection, nothing in
+	# vsredirect
+	r0=$(rss); c0=$(ctcount)
+	hold 82 $n
+	r1=$(rss); c1=$(ctcount)
+	obj=$(awk '$1 == "nf_conntrack" {print $4}' /proc/slabinfo 2>/dev/null)
+	printf '%-40s kernel: %d conntrack entries for %d connections (%s bytes each in the slab), vsredirect grew %.2f KiB per connection\n' \
+		"memory per idle redirected connection" $((c1 - c0)) $n "${obj:-?}" \
+		"$(awk -v a=$r0 -v b=$r1 -v n=$n 'BEGIN{print (b-a)/n}')"
+	kill $HOLD; wait $HOLD 2>/dev/null
+	r0=$(rss)
+	hold 92 $n
+	r1=$(rss)
+	printf '%-40s relay: %.2f KiB of process memory per connection (%d held; 2 fds, no pipe until data flows, then at most 2 pipes of the pipe size)\n' \
+		"" "$(awk -v a=$r0 -v b=$r1 -v n=$n 'BEGIN{print (b-a)/n}')" $n
+	kill $HOLD; wait $HOLD 2>/dev/null
 	# socat: one process per connection
-	python3 - "$IP" 9082 $ns <<'PY' &
-import socket, sys, time
-cs = [socket.create_connection((sys.argv[1], int(sys.argv[2]))) for _ in range(int(sys.argv[3]))]
-time.sleep(4)
-PY
-	h=$!
-	sleep 2.5
-	local kids
+	hold 9082 $ns
 	kids=$(pgrep -f "TCP-LISTEN:9082" | xargs -I{} sh -c 'grep -h "^Pss:" /proc/{}/smaps_rollup 2>/dev/null' | awk '{s+=$2} END {print s}')
 	printf '%-40s socat: %.0f KiB (PSS of its processes) per connection (%d held)\n' "" \
 		"$(awk -v k="$kids" -v n=$ns 'BEGIN{print k/n}')" $ns
-	wait $h
+	kill $HOLD; wait $HOLD 2>/dev/null
 	stop_all
 }
 
-echo "vsredirect benchmark: VS $IP in its own netns; targets: throughput >= 0.9x direct and >= 2x socat, connection rate >= 3x socat"
+echo "vsredirect benchmark: VS $VS ($IP) in its own netns; targets: throughput >= 0.9x direct and >= 2x socat, connection rate >= 3x socat"
+echo "load: $(uptime)"
+mem_idle
 run_set 0 "pinned"
 run_set 0,1 "unpinned"
-mem_idle
