@@ -687,6 +687,12 @@ fail:
 
 /* ---- execution ---------------------------------------------------------- */
 
+/* Directory fds opened by the parent's worker for its subdirectories, so
+ * the worker that builds one resolves no path from the root; at most
+ * this many at a time (fds are a process-wide budget: a daemon has its
+ * clients' too), beyond that the path is resolved again. */
+#define CLONE_FD_SLOTS	512
+
 struct run {
 	const struct vs_clone_plan *p;
 	int skelfd, dstfd;
@@ -700,6 +706,8 @@ struct run {
 	int failed;
 	struct vs_err err;
 	struct vs_clone_stats stats;
+	int *sfd, *dfd;		/* per directory, -1 = not opened yet */
+	size_t nslots;		/* fds in sfd/dfd (atomic) */
 };
 
 static uid_t
@@ -708,6 +716,8 @@ shift(const struct run *r, uint32_t id)
 	return r->base + (id < r->count ? id : 0);
 }
 
+/* (Also used with a parent's fd and one name: the same checks, and a
+ * single component to resolve.) */
 static int
 open_beneath(int root, const char *path, int flags)
 {
@@ -837,7 +847,12 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 	int src = r->skelfd, dst = r->dstfd, rc = -1;
 	size_t i;
 
-	if (di != 0) {
+	if (di != 0 && r->sfd[di] >= 0) {
+		src = r->sfd[di];	/* opened by the parent's worker */
+		dst = r->dfd[di];
+		r->sfd[di] = r->dfd[di] = -1;
+		__atomic_sub_fetch(&r->nslots, 2, __ATOMIC_RELAXED);
+	} else if (di != 0) {
 		src = open_beneath(r->skelfd, d->path, O_PATH);
 		if (src < 0)
 			return vs_err_sys(err, "cannot open skeleton '%s'",
@@ -888,7 +903,8 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 		}
 	}
 	for (i = 0; i < d->sub_n; i++) {
-		const struct pdir *c = &p->dirs[p->subs[d->sub_first + i]];
+		uint32_t ci = p->subs[d->sub_first + i];
+		const struct pdir *c = &p->dirs[ci];
 		mode_t m = dir_mode(c);
 
 		/* the new tree is private until renamed into place, so
@@ -903,6 +919,21 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 			goto out;
 		}
 		st->dirs++;
+		if (__atomic_add_fetch(&r->nslots, 2, __ATOMIC_RELAXED) <=
+		    CLONE_FD_SLOTS) {
+			/* no worker has ci yet: it is pushed after we return */
+			r->sfd[ci] = open_beneath(src, c->name, O_PATH);
+			r->dfd[ci] = open_beneath(dst, c->name, O_PATH);
+		}
+		if (r->sfd[ci] < 0 || r->dfd[ci] < 0) {
+			/* not opened (budget, EMFILE...): by path later */
+			if (r->sfd[ci] >= 0)
+				close(r->sfd[ci]);
+			if (r->dfd[ci] >= 0)
+				close(r->dfd[ci]);
+			r->sfd[ci] = r->dfd[ci] = -1;
+			__atomic_sub_fetch(&r->nslots, 2, __ATOMIC_RELAXED);
+		}
 	}
 	rc = 0;
 out:
@@ -986,6 +1017,7 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	struct run r;
 	pthread_t tid[CLONE_MAXWORKERS];
 	int i, started = 0;
+	size_t j;
 
 	memset(&r, 0, sizeof(r));
 	r.p = p;
@@ -998,6 +1030,10 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	pthread_cond_init(&r.cv, NULL);
 	r.stack = xmalloc(p->ndirs * sizeof(*r.stack));
 	r.stack[r.nstack++] = 0;
+	r.sfd = xmalloc(p->ndirs * sizeof(*r.sfd));
+	r.dfd = xmalloc(p->ndirs * sizeof(*r.dfd));
+	for (j = 0; j < p->ndirs; j++)
+		r.sfd[j] = r.dfd[j] = -1;
 
 	if (workers <= 0)
 		workers = get_nprocs();
@@ -1010,6 +1046,15 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	for (i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
 	free(r.stack);
+	/* after a failure, directories never built keep their fds */
+	for (j = 0; j < p->ndirs; j++) {
+		if (r.sfd[j] >= 0)
+			close(r.sfd[j]);
+		if (r.dfd[j] >= 0)
+			close(r.dfd[j]);
+	}
+	free(r.sfd);
+	free(r.dfd);
 	pthread_mutex_destroy(&r.mu);
 	pthread_cond_destroy(&r.cv);
 	if (r.failed) {
