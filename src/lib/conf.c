@@ -322,6 +322,8 @@ vs_conf_defaults(struct vs_conf *c)
 	c->max_line = 8192;
 	c->client_timeout = 300;
 	c->auth_fail_delay = 1000;
+	c->bevs_sessions = 64;
+	c->bevs_sessions_per_user = 8;
 	c->snap_level = 3;
 	c->snap_threads = 0;
 }
@@ -426,6 +428,8 @@ KW_PATH(kw_secret_file, secret_file)
 KW_NUM(kw_uid_base, uid_base, 1, 4000000000LL)
 KW_NUM(kw_uid_stride, uid_stride, 1, 1LL << 24)
 KW_NUM(kw_max_servers, max_servers, 1, 100000)
+KW_NUM(kw_bevs_sessions, bevs_sessions, 1, 100000)
+KW_NUM(kw_bevs_sessions_per_user, bevs_sessions_per_user, 1, 100000)
 KW_NUM(kw_run_size, run_size_mb, 1, 1 << 20)
 KW_NUM(kw_tmp_size, tmp_size_mb, 1, 1 << 20)
 KW_NUM(kw_stop_timeout, stop_timeout, 0, 3600)
@@ -471,7 +475,14 @@ kw_admin_group(struct conf_ctx *x, struct vs_conf_pos *p, int ac, char **av)
 {
 	if (want_args(p, ac, av, 1, 1) < 0)
 		return -1;
-	if (!vs_valid_username(av[1]))
+	/* a decimal gid (e.g. a group that exists only for vsd) or a name */
+	if (strspn(av[1], "0123456789") == strlen(av[1])) {
+		long long gid;
+
+		if (vs_conf_number(av[1], 0, 4294967294LL, 0, &gid) < 0)
+			return vs_conf_error(p, "admin_group: invalid gid "
+			    "'%s'", av[1]);
+	} else if (!vs_valid_username(av[1]))
 		return vs_conf_error(p, "admin_group: invalid group name '%s'",
 		    av[1]);
 	free(x->c->admin_group);
@@ -593,6 +604,8 @@ static const struct keyword {
 } keywords[] = {	/* sorted: bsearch */
 	{ "admin_group", kw_admin_group, 0 },
 	{ "auth_fail_delay", kw_auth_fail_delay, 0 },
+	{ "bevs_sessions", kw_bevs_sessions, 0 },
+	{ "bevs_sessions_per_user", kw_bevs_sessions_per_user, 0 },
 	{ "client_timeout", kw_client_timeout, 0 },
 	{ "cpu_quota", kw_cpu_quota, 1 },
 	{ "cpu_weight", kw_cpu_weight, 1 },
@@ -810,6 +823,8 @@ vs_conf_dump(const struct vs_conf *c, struct vs_buf *o)
 	vs_buf_addf(o, "max_clients %lld\nmax_line %lld\nclient_timeout %lld\n"
 	    "auth_fail_delay %lld\n", c->max_clients, c->max_line,
 	    c->client_timeout, c->auth_fail_delay);
+	vs_buf_addf(o, "bevs_sessions %lld\nbevs_sessions_per_user %lld\n",
+	    c->bevs_sessions, c->bevs_sessions_per_user);
 	vs_buf_addf(o, "snapshot_level %lld\nsnapshot_threads %lld\n"
 	    "snapshot_fifos %s\n", c->snap_level, c->snap_threads,
 	    c->snap_fifos ? "yes" : "no");

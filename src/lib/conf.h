@@ -120,7 +120,9 @@ struct vs_conf {
 	char *state_root;	/* default /var/lib/vsd */
 	char *skel_conf;	/* default: skel.conf beside vsd.conf */
 	char *secret_file;	/* default /etc/vsd/secret */
-	char *admin_group;	/* may use the unix socket; NULL = root only */
+	char *admin_group;	/* may use the unix socket and bevs through
+				 * vsd: a group name or a decimal gid
+				 * (peer.h resolves it); NULL = root only */
 	char *instance;		/* 6 hex chars from state_root: names host
 				 * objects (cgroups, veths) of this instance */
 	long long uid_base, uid_stride, max_servers;
@@ -140,6 +142,8 @@ struct vs_conf {
 	long long stop_timeout;		/* seconds before the cgroup is killed */
 	long long max_clients, max_line, client_timeout;
 	long long auth_fail_delay;	/* ms added per failed TCP auth */
+	long long bevs_sessions;	/* bevs sessions through vsd at once */
+	long long bevs_sessions_per_user;	/* ... per caller uid */
 	long long snap_level, snap_threads;
 	int snap_fifos;			/* restore may create FIFOs */
 	int log_syslog;

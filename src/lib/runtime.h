@@ -79,7 +79,9 @@ int vs_run_status(const struct vs_conf *conf, const char *name,
  *   user	VS user name (from the VS's own /etc/passwd); NULL = uid 0
  *   argv	command; NULL = the user's login shell (argv[0] "-sh" style)
  *   env	environment; NULL = a clean one (PATH, HOME, USER, LOGNAME,
- *		SHELL, TERM copied from the caller when pty)
+ *		SHELL, and with pty TERM: term, else the caller's $TERM)
+ *   term	TERM for that clean environment (vsd's bevs sessions pass
+ *		their client's); NULL = the caller's $TERM
  *   cwd	directory inside the VS; NULL = the user's home, else "/"
  *   fd_in, fd_out, fd_err	host fds the command gets as 0, 1, 2
  *		(-1: /dev/null of the VS); ignored when pty
@@ -92,6 +94,7 @@ struct vs_exec {
 	const char *user;
 	char *const *argv;
 	char *const *env;
+	const char *term;
 	const char *cwd;
 	int fd_in, fd_out, fd_err;
 	int pty;

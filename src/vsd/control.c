@@ -34,6 +34,7 @@
 
 #include "auth.h"
 #include "log.h"
+#include "peer.h"
 #include "proto.h"
 #include "vsd.h"
 #include "xmem.h"
@@ -50,7 +51,7 @@
 #define SYNC_EVERY	2		/* s between VS socket / IP rescans */
 
 enum ev_type { EV_LISTEN, EV_CLIENT, EV_WORKER, EV_SIGNAL, EV_EXEC };
-enum lkind { L_UNIX, L_TCP, L_VS };
+enum lkind { L_UNIX, L_TCP, L_VS, L_BEVS };
 
 struct listener {
 	enum ev_type type;
@@ -203,7 +204,7 @@ ep_add(int fd, void *ptr, unsigned events)
 }
 
 static int
-unix_listen(const char *path, mode_t mode)
+unix_listen_type(const char *path, int type, mode_t mode)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	mode_t old;
@@ -214,7 +215,7 @@ unix_listen(const char *path, mode_t mode)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	unlink(path);		/* a stale socket of a previous run */
@@ -233,6 +234,12 @@ unix_listen(const char *path, mode_t mode)
 		return -1;
 	}
 	return fd;
+}
+
+static int
+unix_listen(const char *path, mode_t mode)
+{
+	return unix_listen_type(path, SOCK_STREAM, mode);
 }
 
 static struct listener *
@@ -1024,34 +1031,12 @@ fmt_peer(struct client *cl)
 	snprintf(cl->who.peer, sizeof(cl->who.peer), "%s port %d", a, port);
 }
 
-static int
-in_admin_group(uid_t uid, gid_t gid)
-{
-	struct group *g;
-	struct passwd *pw;
-	gid_t groups[256];
-	int ng = ARRAY_SIZE(groups), i;
-
-	if (!S.conf->admin_group || !(g = getgrnam(S.conf->admin_group)))
-		return 0;
-	if (gid == g->gr_gid)
-		return 1;
-	if (!(pw = getpwuid(uid)))
-		return 0;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &ng) < 0)
-		return 0;
-	for (i = 0; i < ng; i++)
-		if (groups[i] == g->gr_gid)
-			return 1;
-	return 0;
-}
-
 /* Decide who the peer is; -1 (answer written) if it may not talk here. */
 static int
 identify(struct client *cl, struct listener *l)
 {
+	struct vs_peer pc = VS_PEER_INIT;
 	struct ucred uc;
-	socklen_t len = sizeof(uc);
 	size_t i;
 
 	if (l->kind == L_TCP) {
@@ -1074,20 +1059,25 @@ identify(struct client *cl, struct listener *l)
 		cl->who.role = VSD_NONE;
 		return 0;
 	}
-	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+	/* the kernel's word: uid, gid and groups at connect time */
+	if (vs_peer_get(cl->fd, &pc, NULL) < 0) {
 		vs_proto_err(&cl->out, VS_PROTO_E_INTERNAL, "cannot identify "
 		    "the caller");
 		return -1;
 	}
+	uc.uid = pc.uid;
+	uc.pid = pc.pid;
 	cl->who.host_uid = uc.uid;
 	if (l->kind == L_UNIX) {
 		cl->who.uid = uc.uid;
 		snprintf(cl->who.peer, sizeof(cl->who.peer), "uid %u pid %d",
 		    (unsigned)uc.uid, (int)uc.pid);
-		cl->who.role = uc.uid == 0 || in_admin_group(uc.uid, uc.gid) ?
-		    VSD_ADMIN : VSD_LOCAL;
+		cl->who.role = vs_peer_is_admin(S.conf, &pc) ? VSD_ADMIN :
+		    VSD_LOCAL;
+		vs_peer_release(&pc);
 		return 0;
 	}
+	vs_peer_release(&pc);
 	/* a VS's own socket: map the host uid through the VS's range */
 	{
 		const struct vsent *rec = find_vs(l->vs);
@@ -1159,6 +1149,46 @@ vs_clients_full(const char *vs)
 	    all >= S.conf->max_clients - S.conf->max_clients / 4;
 }
 
+/*
+ * A connection of run/bevs.sock goes to the executor as it is, unread:
+ * the executor reads the caller's credentials from the kernel on the
+ * socket itself, and the request from it (session.c).  Nothing we could
+ * say about the caller would be believed.  No answer comes back.
+ */
+static void
+bevs_relay(int fd)
+{
+	static struct vsd_xreq x;	/* 32 KiB */
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { &x, sizeof(x) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+
+	memset(&x, 0, sizeof(x));
+	memset(&u, 0, sizeof(u));
+	x.magic = VSD_X_MAGIC;
+	x.id = ++S.next_id;
+	x.cmd = VSD_XOP_BEVS;
+	x.has_conn = 1;
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	while (sendmsg(S.chan, &m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		if (errno == EINTR)
+			continue;
+		/* bevs sees the connection closed: "try again" */
+		log_warn("bevs connection: cannot reach the executor");
+		break;
+	}
+	close(fd);
+}
+
 static void
 do_accept(struct listener *l)
 {
@@ -1177,6 +1207,10 @@ do_accept(struct listener *l)
 			    errno == ENOBUFS || errno == ENOMEM)
 				pause_accept();
 			return;
+		}
+		if (l->kind == L_BEVS) {
+			bevs_relay(fd);
+			continue;
 		}
 		if (S.stopping || (long long)S.nclients >= S.conf->max_clients ||
 		    (l->kind == L_VS && vs_clients_full(l->vs))) {
@@ -1535,6 +1569,13 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 		fatal("cannot listen on '%s'", sock);
 	add_listener(L_UNIX, fd, NULL, sock);
 	log_info("listening on %s", sock);
+	free(sock);
+	/* bevs for admin_group members: anyone may connect, the executor
+	 * decides from the kernel's credentials (session.c) */
+	sock = vs_conf_dir(conf, VSD_BEVS_SOCK);
+	if ((fd = unix_listen_type(sock, SOCK_SEQPACKET, 0666)) < 0)
+		fatal("cannot listen on '%s'", sock);
+	add_listener(L_BEVS, fd, NULL, sock);
 	free(sock);
 	load_secret();
 	if (open_tcp_listeners() < 0)

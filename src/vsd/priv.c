@@ -126,6 +126,12 @@ recheck(struct vsd_xreq *x, const struct vsd_cmd **cp, char **why)
 	for (i = 0; i < x->argc; i++)
 		if (memchr(x->argv[i], '\0', VSD_X_ARGLEN) == NULL)
 			return -1;
+	if (x->cmd == VSD_XOP_BEVS) {
+		*cp = NULL;
+		return x->has_conn && !x->has_pipe && !x->has_data ? 0 : -1;
+	}
+	if (x->has_conn)
+		return -1;
 	if (x->cmd < 0) {
 		*cp = NULL;
 		return x->cmd >= VSD_XOP_RELOAD ? 0 : -1;
@@ -278,7 +284,7 @@ op_reload(struct vs_buf *out)
 /* ---- running a request -------------------------------------------- */
 
 static void
-run_request(struct vsd_xreq *x, int pipefd, int datafd)
+run_request(struct vsd_xreq *x, int pipefd, int datafd, int connfd)
 {
 	struct vs_buf out = VS_BUF_INIT, data = VS_BUF_INIT;
 	struct vsd_caller who;
@@ -292,8 +298,18 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd)
 	    (datafd >= 0 && read_data(datafd, &data) < 0)) {
 		log_warnx("executor: refused request %u (command %d): %s",
 		    x->id, (int)x->cmd, why);
+		if (connfd >= 0) {
+			close(connfd);	/* nobody waits for an answer */
+			vs_buf_release(&data);
+			return;
+		}
 		vs_proto_err(&out, VS_PROTO_E_INTERNAL, "%s", why);
 		goto answer;
+	}
+	if (x->cmd == VSD_XOP_BEVS) {
+		vsd_session_accept(X.conf, connfd);
+		vs_buf_release(&data);
+		return;
 	}
 	if (!c) {
 		if (x->cmd == VSD_XOP_SYNC)
@@ -412,15 +428,24 @@ take_request(struct vsd_xreq *x)
 				    sizeof(int), sizeof(int));
 		}
 	if ((size_t)n != sizeof(*x) || (m.msg_flags & (MSG_TRUNC |
-	    MSG_CTRUNC)) || nfd != !!x->has_pipe + !!x->has_data) {
+	    MSG_CTRUNC)) || nfd != !!x->has_pipe + !!x->has_data +
+	    !!x->has_conn) {
 		log_warnx("executor: malformed message (%zd bytes, %d fds)",
 		    n, nfd);
 		for (i = 0; i < nfd; i++)
 			close(fds[i]);
 		return 1;
 	}
+	if (x->has_conn) {	/* a connection comes alone */
+		if (nfd == 1)
+			run_request(x, -1, -1, fds[0]);
+		else
+			for (i = 0; i < nfd; i++)
+				close(fds[i]);
+		return 1;
+	}
 	run_request(x, x->has_pipe ? fds[0] : -1,
-	    x->has_data ? fds[nfd - 1] : -1);
+	    x->has_data ? fds[nfd - 1] : -1, -1);
 	if (x->has_data)
 		close(fds[nfd - 1]);
 	return 1;
@@ -439,6 +464,8 @@ reap(int *front_status)
 			X.front = 0;
 			continue;
 		}
+		if (vsd_session_reaped(pid))
+			continue;
 		for (i = 0; i < X.njobs; i++)
 			if (X.jobs[i].pid == pid)
 				break;

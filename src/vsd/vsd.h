@@ -100,6 +100,9 @@ enum vsd_xop {
 				 * also makes run/vs/NAME/ for the front */
 	VSD_XOP_SECRET = -2,	/* answer: "+OK HEX" secret or "-ERR ..." */
 	VSD_XOP_RELOAD = -3,	/* re-read vsd.conf, then as SECRET */
+	VSD_XOP_BEVS = -4,	/* SCM_RIGHTS: a connection accepted on
+				 * run/bevs.sock, handed over unread; no
+				 * answer (session.c talks to the client) */
 };
 
 struct vsd_xreq {
@@ -110,6 +113,7 @@ struct vsd_xreq {
 	uint32_t uid;			/* VS uid for VS roles */
 	uint32_t has_pipe;		/* SCM_RIGHTS: the answer pipe first */
 	uint32_t has_data;		/* then a memfd with the data block */
+	uint32_t has_conn;		/* VSD_XOP_BEVS: the connection */
 	char vs[VS_NAME_MAX + 1];	/* target, "" if none */
 	char caller_vs[VS_NAME_MAX + 1];	/* VS of a VS socket, or "" */
 	uint32_t argc;
@@ -136,6 +140,15 @@ int vsd_drop_privileges(uid_t uid, struct vs_err *err);
  * byte once listening. */
 int vsd_control_run(struct vs_conf *conf, const char *conf_path,
     int explicit_conf, int chan, int readyfd);
+
+/* session.c (executor): bevs through vsd.  vsd_session_accept() takes a
+ * connection of run/bevs.sock (closes it in any case): checks it is one,
+ * reads the caller's credentials from the kernel, refuses or forks the
+ * session process; vsd_session_reaped() is 1 when pid was a session (its
+ * slot is free again). */
+#define VSD_BEVS_SOCK	"run/bevs.sock"
+void vsd_session_accept(const struct vs_conf *conf, int fd);
+int vsd_session_reaped(pid_t pid);
 
 /* Helpers for handlers (cmd.c). */
 void vsd_err_answer(struct vsd_req *r, int code, const char *fmt, ...)

@@ -163,9 +163,9 @@ setup_stdio(const struct vs_exec *x, struct vs_err *err)
 }
 
 static char **
-default_env(const struct vs_user *u, int pty)
+default_env(const struct vs_user *u, const struct vs_exec *x)
 {
-	const char *term = pty ? getenv("TERM") : NULL;
+	const char *term = !x->pty ? NULL : x->term ? x->term : getenv("TERM");
 	char **env = xcalloc(8, sizeof(char *));
 	int n = 0;
 
@@ -221,7 +221,7 @@ command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_err_sys(err, "close_range");
 	vs_confine_signals();
-	env = x->env ? (char **)x->env : default_env(&u, x->pty);
+	env = x->env ? (char **)x->env : default_env(&u, x);
 	if (!argv) {
 		const char *base = strrchr(u.shell, '/');
 
