@@ -1,9 +1,11 @@
 /* peer.c - credentials of a unix-socket peer, from the kernel (peer.h). */
 #include <errno.h>
+#include <stddef.h>
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "peer.h"
 #include "xmem.h"
@@ -37,6 +39,34 @@ vs_peer_get(int fd, struct vs_peer *p, struct vs_err *err)
 	p->groups = groups;
 	p->ngroups = len / sizeof(gid_t);
 	return 0;
+}
+
+int
+vs_peer_accepted_on(int fd, int type, const char *path)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa), vl;
+	int v;
+
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl) < 0 ||
+	    v != AF_UNIX)
+		return 0;
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0 || v != type)
+		return 0;
+	vl = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) < 0 || v)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
+	    len <= offsetof(struct sockaddr_un, sun_path) ||
+	    sa.sun_path[0] == '\0' ||	/* unnamed or abstract */
+	    strnlen(sa.sun_path, sizeof(sa.sun_path)) == sizeof(sa.sun_path) ||
+	    strcmp(sa.sun_path, path) != 0)
+		return 0;
+	len = sizeof(sa);
+	return getpeername(fd, (struct sockaddr *)&sa, &len) == 0;
 }
 
 void

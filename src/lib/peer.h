@@ -31,6 +31,16 @@ int vs_peer_get(int fd, struct vs_peer *p, struct vs_err *err);
 void vs_peer_release(struct vs_peer *p);
 
 /*
+ * 1 when fd is a connection accepted on the listening AF_UNIX socket of
+ * type (SOCK_STREAM, SOCK_SEQPACKET) bound at path: connected, not itself
+ * listening, its own address path (an accepted socket carries its
+ * listener's).  Whoever hands over fd (vsd's front) cannot pass off a
+ * socketpair, a connection of its own to some other daemon, or the
+ * listening socket (whose SO_PEERCRED is whoever called listen()) as one.
+ */
+int vs_peer_accepted_on(int fd, int type, const char *path);
+
+/*
  * The admin group's gid: admin_group is a group name (resolved on the
  * host, getgrnam) or a decimal gid.  1 with *gid set; 0 when no
  * admin_group is configured; -1 (ENOENT, *err) when the name is unknown.

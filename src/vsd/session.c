@@ -44,7 +44,6 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "bevsproto.h"
@@ -104,37 +103,6 @@ refuse(int fd, int code, const char *fmt, ...)
 	while (recv(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC) > 0)
 		;
 	close(fd);
-}
-
-/* Is fd a connection accepted on our bevs socket (see the top)? */
-static int
-from_bevs_socket(const struct vs_conf *conf, int fd)
-{
-	_cleanup_free_ char *path = vs_conf_dir(conf, VSD_BEVS_SOCK);
-	struct sockaddr_un sa;
-	socklen_t len = sizeof(sa);
-	int v;
-	socklen_t vl = sizeof(v);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &vl) < 0 ||
-	    v != AF_UNIX)
-		return 0;
-	vl = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &vl) < 0 ||
-	    v != SOCK_SEQPACKET)
-		return 0;
-	vl = sizeof(v);
-	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &vl) < 0 || v)
-		return 0;
-	memset(&sa, 0, sizeof(sa));
-	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 ||
-	    len <= offsetof(struct sockaddr_un, sun_path) ||
-	    strnlen(sa.sun_path, sizeof(sa.sun_path)) == sizeof(sa.sun_path))
-		return 0;
-	if (strcmp(sa.sun_path, path) != 0)
-		return 0;
-	len = sizeof(sa);
-	return getpeername(fd, (struct sockaddr *)&sa, &len) == 0;
 }
 
 /* Host uids vsd gives to its front and to the VSs: never an admin. */
@@ -396,8 +364,9 @@ vsd_session_accept(const struct vs_conf *conf, int fd)
 	size_t i, mine = 0;
 	gid_t g;
 	pid_t pid;
+	_cleanup_free_ char *path = vs_conf_dir(conf, VSD_BEVS_SOCK);
 
-	if (!from_bevs_socket(conf, fd)) {
+	if (!vs_peer_accepted_on(fd, SOCK_SEQPACKET, path)) {
 		log_warnx("bevs: the front handed over a socket that is no "
 		    "connection of %s; refused", VSD_BEVS_SOCK);
 		close(fd);
