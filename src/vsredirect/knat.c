@@ -2,6 +2,8 @@
  * each VS's network namespace.
  *
  *   table ip vsredirect
+ *     chain notrack_in  raw            conntrack only the redirected
+ *     chain notrack_out raw            connections (see below)
  *     chain prerouting  nat, dstnat    VS_IP:PORT -> VS_IP:TARGET
  *                                      (clients arriving over the veth)
  *     chain output      nat, -100      the same for the VS's own
@@ -19,6 +21,14 @@
  * dnat` to a target port), not the daemon's direct clients nor relayed
  * ones.  Conntrack keeps the translation of an established connection
  * when the rule goes away, so replacing the table cuts nothing.
+ *
+ * Conntrack's table is shared by every namespace (nf_conntrack_max is
+ * global), and installing NAT turns conntrack on in the VS's netns.  So
+ * the raw chains leave every packet untracked but those of redirected
+ * connections, and the helper sets nf_conntrack_tcp_loose to 0 there (a
+ * stray ACK makes no entry): the entries a VS can cause are its
+ * redirected connections (limited from outside by ct count) and its own
+ * connections to its redirected ports, nothing else.
  *
  * Input is trusted to be valid here (the address passed
  * vs_valid_vs_ip(), ports are numbers in range), so nothing from a
@@ -55,12 +65,37 @@ dnat_chain(struct vs_buf *out, const char *chain, const char *hook,
 	vs_buf_addf(out, "  }\n");
 }
 
+/* "{ 80, 443 }": the kernel rules' ports, or (targets) their targets,
+ * each once (70 and 80 may share 8080) */
+static void
+port_set(struct vs_buf *out, const struct vsr_rules *rs, int targets)
+{
+	const char *sep = "";
+	int i, j;
+
+	vs_buf_addf(out, "{ ");
+	for (i = 0; i < rs->n; i++) {
+		int v = targets ? rs->r[i].target : rs->r[i].port;
+
+		if (rs->r[i].mode != VSR_KERNEL)
+			continue;
+		for (j = 0; j < i; j++)
+			if (rs->r[j].mode == VSR_KERNEL &&
+			    (targets ? rs->r[j].target : rs->r[j].port) == v)
+				break;
+		if (j < i)
+			continue;
+		vs_buf_addf(out, "%s%d", sep, v);
+		sep = ", ";
+	}
+	vs_buf_addf(out, " }");
+}
+
 void
 vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
     struct vs_buf *out)
 {
-	int i, j, k = 0;
-	const char *sep = "";
+	int i, k = 0;
 
 	vs_buf_addf(out, "%s", KNAT_RESET);
 	for (i = 0; i < rs->n; i++)
@@ -68,26 +103,40 @@ vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
 	if (!k)
 		return;
 	vs_buf_addf(out, "table ip vsredirect {\n");
+	/* conntrack's table is one for the whole host: track only the
+	 * redirected connections, so that the VS cannot fill it with
+	 * flows of its own (UDP, outgoing connections, direct clients;
+	 * a non-SYN packet of an unknown flow makes no entry either,
+	 * nf_conntrack_tcp_loose is 0 in the VS's netns).  lo: packets
+	 * that went out through the output chain keep their conntrack */
+	vs_buf_addf(out, "  chain notrack_in {\n"
+	    "    type filter hook prerouting priority raw; policy accept;\n"
+	    "    iifname \"lo\" return\n"
+	    "    ip daddr %s tcp dport ", ip);
+	port_set(out, rs, 0);
+	vs_buf_addf(out, " return\n"
+	    "    notrack\n"
+	    "  }\n"
+	    "  chain notrack_out {\n"
+	    "    type filter hook output priority raw; policy accept;\n"
+	    "    ip daddr %s tcp dport ", ip);
+	port_set(out, rs, 0);
+	vs_buf_addf(out, " return\n"
+	    "    ip saddr %s tcp sport ", ip);
+	port_set(out, rs, 1);
+	/* a SYN from a target port opens a connection of the VS's own */
+	vs_buf_addf(out, " tcp flags & (syn | ack) != syn return\n"
+	    "    notrack\n"
+	    "  }\n");
 	dnat_chain(out, "prerouting", "prerouting", "dstnat", ip, rs);
 	dnat_chain(out, "output", "output", "-100", ip, rs);
 	/* the counting sees each connection once, after DNAT, before the
 	 * socket: filter at input */
 	vs_buf_addf(out, "  chain connlimit {\n"
 	    "    type filter hook input priority filter; policy accept;\n"
-	    "    iifname != \"lo\" ip daddr %s tcp dport { ", ip);
-	for (i = 0; i < rs->n; i++) {
-		if (rs->r[i].mode != VSR_KERNEL)
-			continue;
-		for (j = 0; j < i; j++)	/* 70 and 80 may share 8080 */
-			if (rs->r[j].mode == VSR_KERNEL &&
-			    rs->r[j].target == rs->r[i].target)
-				break;
-		if (j < i)
-			continue;
-		vs_buf_addf(out, "%s%d", sep, rs->r[i].target);
-		sep = ", ";
-	}
-	vs_buf_addf(out, " } ct status dnat ct state new "
+	    "    iifname != \"lo\" ip daddr %s tcp dport ", ip);
+	port_set(out, rs, 1);
+	vs_buf_addf(out, " ct status dnat ct state new "
 	    "ct count over %d reject with tcp reset\n"
 	    "  }\n"
 	    "}\n", max_conns);

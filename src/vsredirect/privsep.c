@@ -245,6 +245,9 @@ do_knat(struct vsr_helper *h, const struct vsr_req *q, int sock)
 		vsr_knat_script(rec.ip, &rules, rules.max_conns > 0 ?
 		    rules.max_conns : h->max_per_vs, &script);
 	rc = vs_nft_run(nsfd, script.buf, &err);
+	/* a stray TCP packet must not make a conntrack entry (knat.c) */
+	if (rc == 0 && q->op == VSR_OP_KNAT)
+		rc = vs_nft_sysctl(nsfd, "nf_conntrack_tcp_loose", "0", &err);
 	close(nsfd);
 	vs_buf_release(&script);
 	if (rc < 0)

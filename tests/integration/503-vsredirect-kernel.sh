@@ -97,6 +97,41 @@ is "$(table web1 | grep -c 'dnat to')" 8 "nor flush, delete or change it (4 rule
 out=$(vsroot "$PYTHON" "$NETSVC_PEER" bind "$A" 80 2>&1)
 case $out in denied*) pass "nor bind port 80";; *) not_ok "nor bind port 80"; diag "$out";; esac
 
+# conntrack's table is the whole host's: web1's own traffic must not
+# fill it (UDP, outgoing connections, direct clients of 8080, stray ACKs)
+is "$(in_vs web1 cat /proc/sys/net/netfilter/nf_conntrack_tcp_loose)" 0 \
+	"web1's netns: a stray TCP packet makes no conntrack entry"
+ctn() { in_vs web1 cat /proc/sys/net/netfilter/nf_conntrack_count; }
+hostaddr=$(in_vs web1 ip -4 route show dev eth0 | awk '/scope link/ {print $1; exit}')
+c0=$(ctn)
+out=$(vsroot "$PYTHON" - "$hostaddr" "$A" 2>&1 <<'PY'
+import socket, sys
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for p in range(20000, 20300):
+    u.sendto(b"x", (sys.argv[1], p))
+for p in range(20000, 20050):		# outgoing TCP, also from port 8080's
+    for src in (0, 8093):		# neighbour of a target (8090..8092)
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.settimeout(0.5)
+        if src:
+            s.bind((sys.argv[2], src))
+        try:
+            s.connect((sys.argv[1], p))
+        except OSError:
+            pass
+        s.close()
+print("sent")
+PY
+)
+is "$out" "sent" "web1's root sent UDP and opened connections to the host ($hostaddr)"
+for i in 1 2 3 4 5; do curl -s -m 2 -o /dev/null "http://$A:8080/index.html"; done
+c1=$(ctn)
+ok "$([ "$c1" -le "$c0" ]; echo $?)" \
+	"300 UDP flows, 100 outgoing connections, 5 direct clients: no conntrack entry ($c0 -> $c1)"
+curl -s -m 2 -o /dev/null "http://$A/index.html"
+ok "$([ "$(ctn)" -gt "$c1" ]; echo $?)" "a redirected connection has one"
+
 # only web1's traffic: web2 has no table, its port 80 relays only when
 # it asks; the host's own connection to web2 is not redirected by web1
 printf 'mode relay\n' >"$ROOT/state/redirect/web2"
@@ -155,6 +190,18 @@ out=$(peer halfclose "$A" 90 1); ok $? "port 90 served by the kernel ($out)"
 kill -0 $S1 && kill -0 $S2; ok $? "both connections still open after the two reloads"
 wait $S1; ok $? "the kernel-mode connection lived through both reloads ($(cat "$T/s1"))"
 wait $S2; ok $? "so did the relayed one ($(cat "$T/s2"))"
+
+# kill -9: the table stays in force (served without vsredirect); the
+# next start replaces it with the rules of the moment
+kill -9 $VSR_PID; wait $VSR_PID 2>/dev/null
+wait_until 5 bash -c "! kill -0 $HELPER 2>/dev/null"; ok $? "kill -9: the helper went with the loop"
+out=$(peer halfclose "$A" 90 1); ok $? "port 90 still served by the table left behind ($out)"
+printf 'redirect 91 to 8099\nredirect 95 to 8095 mode relay\n' >"$ROOT/state/redirect/web1"
+mv "$T/vsredirect.log" "$T/vsredirect.log.1"
+start_vsredirect -s 1 -M 5 || bail "vsredirect did not start again"
+wait_until 5 bash -c "nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect | grep -q 'dport 91 dnat' && ! nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect | grep -q 'dport 90 '"
+ok $? "the next start replaced it (port 91 in, port 90 gone)"
+is "$(peer reset "$A" 90 2>&1)" "refused: nobody listens" "port 90 is no longer redirected"
 
 # the table goes with the VS's namespace; a restart gets a new one
 vs_down web1

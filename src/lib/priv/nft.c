@@ -158,3 +158,43 @@ vs_nft_run(int nsfd, const char *script, struct vs_err *err)
 		    "no message");
 	return 0;
 }
+
+int
+vs_nft_sysctl(int nsfd, const char *name, const char *value,
+    struct vs_err *err)
+{
+	size_t len = strlen(value);
+	pid_t pid;
+	int st;
+
+	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+	    strlen(name))
+		return vs_err_set(err, EINVAL, "invalid sysctl name '%s'", name);
+	pid = fork();
+	if (pid < 0)
+		return vs_err_sys(err, "sysctl: fork");
+	if (pid == 0) {
+		char path[128];
+		int fd;
+
+		/* /proc/sys/net is the opener's netns: enter first */
+		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
+			_exit(errno & 0xff);
+		snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s",
+		    name);
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, value, len) != (ssize_t)len)
+			_exit(errno ? errno & 0xff : EIO);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return vs_err_sys(err, "sysctl: waitpid");
+	if (!WIFEXITED(st))
+		return vs_err_set(err, EIO, "sysctl %s: child killed", name);
+	if (WEXITSTATUS(st)) {
+		errno = WEXITSTATUS(st);
+		return vs_err_sys(err, "sysctl net.netfilter.%s", name);
+	}
+	return 0;
+}
