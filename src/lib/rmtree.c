@@ -2,18 +2,22 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 
 #include "rmtree.h"
 #include "xmem.h"
 #include "banned.h"
 
 #define RMTREE_PASSES	65536
+#define RMTREE_WORKERS	4
 
 /* Open dirfd/name as a directory, refusing symlinks and mount points. */
 static int
@@ -30,8 +34,8 @@ open_dir(int dirfd, const char *name)
 
 struct rm {
 	int topfd;		/* the tree's top directory, while it is read */
-	unsigned long moved;	/* subtrees moved up (for unique names) */
-	uint64_t removed;
+	unsigned long moved;	/* subtrees moved up (unique names; atomic) */
+	uint64_t removed;	/* atomic: workers share it */
 };
 
 /* A subtree at the depth limit moves up into the top directory, where a
@@ -44,7 +48,8 @@ move_up(struct rm *x, int dfd, const char *n, struct vs_err *err)
 	int tries;
 
 	for (tries = 0; tries < 1000; tries++) {
-		snprintf(to, sizeof(to), ".rmtree-%lu", x->moved++);
+		snprintf(to, sizeof(to), ".rmtree-%lu",
+		    __atomic_fetch_add(&x->moved, 1, __ATOMIC_RELAXED));
 		if (renameat2(dfd, n, x->topfd, to, RENAME_NOREPLACE) == 0)
 			return 0;
 		if (errno != EEXIST)
@@ -105,7 +110,8 @@ rm_entries(struct rm *x, int pfd, const char *name, int depth,
 			/* unlinkat never follows: a symlink goes, not its
 			 * target */
 			if (unlinkat(dirfd(d), n, 0) == 0) {
-				x->removed++;
+				__atomic_add_fetch(&x->removed, 1,
+				    __ATOMIC_RELAXED);
 				continue;
 			}
 			if (errno == ENOENT)
@@ -145,13 +151,134 @@ rm_dir(struct rm *x, int pfd, const char *name, int depth,
 		/* as host root, modes of the VS's directories do not stop
 		 * us */
 		if (unlinkat(pfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
-			x->removed++;
+			__atomic_add_fetch(&x->removed, 1, __ATOMIC_RELAXED);
 			return 0;
 		}
 		if (errno != ENOTEMPTY && errno != EEXIST)
 			return vs_err_sys(err, "cannot remove '%s'", name);
 	}
 	return vs_err_set(err, ENOTEMPTY, "'%s' keeps filling up", name);
+}
+
+/* ---- in parallel ---------------------------------------------------------
+ *
+ * Unlinking is kernel work on one directory at a time, so a big tree goes
+ * faster on several CPUs: the subtrees two levels down (usr/share,
+ * usr/lib, var/lib...) are removed by worker threads, each with the same
+ * fd-relative walk; the levels above, and whatever a worker could not
+ * remove, are left to the single-threaded passes that follow. */
+
+struct task {
+	char *parent;		/* a directory of the top one */
+	char *name;		/* a directory in it */
+};
+
+struct pool {
+	struct rm *x;
+	struct task *t;
+	size_t n, next;		/* next: atomic */
+};
+
+static void *
+rm_worker(void *arg)
+{
+	struct pool *p = arg;
+	struct vs_err err = VS_ERR_INIT;
+	size_t i;
+
+	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) <
+	    p->n) {
+		int pfd = open_dir(p->x->topfd, p->t[i].parent), rc;
+
+		if (pfd < 0)
+			continue;	/* gone or replaced: the passes see */
+		rc = rm_dir(p->x, pfd, p->t[i].name, 2, &err);
+		close(pfd);
+		/* a failure (a mount point, a tree changing under us) stops
+		 * the workers; the passes meet it again and report it */
+		if (rc < 0)
+			__atomic_store_n(&p->next, p->n, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* The directories two levels below topfd, as tasks; files on the way are
+ * left for the passes.  Failures only mean less parallel work. */
+static void
+collect(int topfd, struct pool *p)
+{
+	size_t alloc = 0;
+	int tfd = dup(topfd);
+	DIR *top = tfd >= 0 ? fdopendir(tfd) : NULL;
+	struct dirent *de;
+
+	if (!top) {
+		if (tfd >= 0)
+			close(tfd);
+		return;
+	}
+	while ((de = readdir(top))) {
+		DIR *d;
+		struct dirent *ce;
+		int fd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;	/* ".", "..", and hidden ones: passes */
+		fd = open_dir(dirfd(top), de->d_name);
+		if (fd < 0 || !(d = fdopendir(fd))) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		while ((ce = readdir(d))) {
+			if (ce->d_type != DT_DIR || !strcmp(ce->d_name, ".") ||
+			    !strcmp(ce->d_name, ".."))
+				continue;
+			xgrow(&p->t, sizeof(*p->t), p->n + 1, &alloc);
+			p->t[p->n].parent = xstrdup(de->d_name);
+			p->t[p->n].name = xstrdup(ce->d_name);
+			p->n++;
+		}
+		closedir(d);
+	}
+	closedir(top);
+}
+
+static void
+rm_parallel(struct rm *x, int dirfd, const char *name)
+{
+	struct pool p;
+	pthread_t tid[RMTREE_WORKERS];
+	int topfd, workers = get_nprocs(), i, started = 0;
+	size_t j;
+
+	if (workers < 2)
+		return;
+	if (workers > RMTREE_WORKERS)
+		workers = RMTREE_WORKERS;
+	topfd = open_dir(dirfd, name);
+	if (topfd < 0)
+		return;		/* the passes report why */
+	memset(&p, 0, sizeof(p));
+	p.x = x;
+	collect(topfd, &p);
+	if (p.n >= 2) {
+		x->topfd = topfd;
+		for (i = 1; i < workers; i++)
+			if (pthread_create(&tid[started], NULL, rm_worker,
+			    &p) == 0)
+				started++;
+		rm_worker(&p);
+		for (i = 0; i < started; i++)
+			pthread_join(tid[i], NULL);
+		x->topfd = -1;
+	}
+	for (j = 0; j < p.n; j++) {
+		free(p.t[j].parent);
+		free(p.t[j].name);
+	}
+	free(p.t);
+	close(topfd);
 }
 
 int
@@ -170,6 +297,7 @@ vs_rmtree(int dirfd, const char *name, uint64_t *removed, struct vs_err *err)
 		return vs_err_sys(err, "cannot stat '%s'", name);
 	}
 	if (S_ISDIR(st.st_mode)) {
+		rm_parallel(&x, dirfd, name);
 		rc = rm_dir(&x, dirfd, name, 0, err);
 	} else if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT) {
 		rc = vs_err_sys(err, "cannot remove '%s'", name);

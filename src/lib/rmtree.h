@@ -7,8 +7,10 @@
  * place).  However deep the tree, it needs at most VS_RMTREE_MAXDEPTH
  * open directories: deeper subtrees are moved up into the top directory
  * (as ".rmtree-N") and removed in a later pass, so a VS cannot make its
- * own deletion fail by nesting.  Removing what does not exist succeeds.  Meant for host root, whom the modes of
- * a VS's directories do not stop.
+ * own deletion fail by nesting.  Removing what does not exist succeeds.
+ * Meant for host root, whom the modes of a VS's directories do not stop.
+ * The subtrees two levels down are removed by up to 4 threads (one per
+ * CPU) first, with the same rules; the caller's thread then finishes.
  */
 #ifndef VS_RMTREE_H
 #define VS_RMTREE_H

@@ -55,17 +55,20 @@ run_ok "plant 700 nested directories (deeper than the removal's fd budget)" as_v
 is "$(find "$V/root/nest" -type d | wc -l)" 700 "700 levels deep"
 run_ok "info copes with the depth" vsdadm info web1
 run_ok "plant a read-only directory tree" as_vs sh -c "mkdir -p '$V/root/ro/x' && echo y > '$V/root/ro/x/f' && chmod 500 '$V/root/ro/x' '$V/root/ro'"
-# a mount inside the VS tree: delete must not cross it
-mkdir -p "$V/mnt"
+# mounts inside the VS tree: delete must not cross them (one at the top,
+# one three levels down, where the parallel removal's workers meet it)
+mkdir -p "$V/mnt" "$V/var/lib/mnt"
 mount --bind "$T/canary/dir" "$V/mnt"
 defer umount -l "$V/mnt"
+mount --bind "$T/canary/dir" "$V/var/lib/mnt"
+defer umount -l "$V/var/lib/mnt"
 out=$(vsdadm delete web1 2>&1); rc=$?
 is "$rc" 1 "delete refuses to cross a mount point"
 ok $(echo "$out" | grep -q "mount point"; echo $?) "and says so: $out"
 is "$(cat "$T/canary/dir/inner")" canary "mounted canary intact"
 ok $([ ! -e "$ROOT/state/vs/web1" ]; echo $?) "record removed, root kept aside for reconcile"
 # the root now sits under its .del- name, the mount with it
-umount "$(findmnt -rn -o TARGET | grep -F "$ROOT/vs/.del-web1-")"
+findmnt -rn -o TARGET | grep -F "$ROOT/vs/.del-web1-" | sort -r | while read -r m; do umount "$m"; done
 run_ok "reconcile finishes the delete once unmounted" vsdadm reconcile
 is "$(ls -A "$ROOT/vs" | wc -l)" 0 "VS tree gone"
 is "$(canary)" "$before" "canaries untouched by delete"
