@@ -40,7 +40,7 @@ DEB_DEPS := build-essential pkg-config libarchive-dev libzstd-dev libcap-dev lib
 	libseccomp-dev libcmocka-dev libssl-dev rpm iproute2 util-linux \
 	zstd socat curl hyperfine bubblewrap mandoc debootstrap procps time \
 	psmisc file xz-utils cpio wrk python3 iperf3 iputils-ping nftables \
-	bash-completion
+	bash-completion sudo
 
 LIB_SRC  := $(sort $(wildcard src/lib/*.c src/lib/priv/*.c))
 LIB_OBJ  := $(patsubst src/%.c,build/obj/%.o,$(LIB_SRC))

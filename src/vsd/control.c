@@ -1574,8 +1574,10 @@ vsd_control_run(struct vs_conf *conf, const char *conf_path,
 	 * decides from the kernel's credentials (session.c) */
 	sock = vs_conf_dir(conf, VSD_BEVS_SOCK);
 	if ((fd = unix_listen_type(sock, SOCK_SEQPACKET, 0666)) < 0)
-		fatal("cannot listen on '%s'", sock);
-	add_listener(L_BEVS, fd, NULL, sock);
+		log_warn("cannot listen on '%s'; bevs works for root only",
+		    sock);
+	else
+		add_listener(L_BEVS, fd, NULL, sock);
 	free(sock);
 	load_secret();
 	if (open_tcp_listeners() < 0)
