@@ -88,6 +88,13 @@ int vs_run_status(const struct vs_conf *conf, const char *name,
  *   pty	1: a new pty from the VS's own devpts, the command in a new
  *		session with the slave as controlling tty; the caller gets
  *		the master (nothing inside can reach the caller's terminal)
+ *   env_add	"NAME=value" strings added to env (or to the clean one),
+ *		e.g. a connection's addresses (virtuald)
+ *   listen_name	socket activation (systemd's convention): fd_in
+ *		becomes fd 3 instead of 0 (stdin is /dev/null) and the
+ *		command gets LISTEN_FDS=1, LISTEN_PID=its own pid as seen in
+ *		the VS, LISTEN_FDNAMES=listen_name.  No shell is needed for
+ *		that: the pid is known in the command's own process.
  * Use {0} then set fields: fd_* of 0 mean fd 0, so set -1 explicitly.
  */
 struct vs_exec {
@@ -98,6 +105,8 @@ struct vs_exec {
 	const char *cwd;
 	int fd_in, fd_out, fd_err;
 	int pty;
+	char *const *env_add;
+	const char *listen_name;
 };
 
 /*

@@ -3,13 +3,17 @@
  * For every VS that is up (netwatch.h) and every service in its table
  * (services.c), virtuald holds a listening socket inside the VS's network
  * namespace on the VS's address, and:
- *  - nowait: per connection, starts the program INSIDE the VS (its
+ *  - nowait (TCP): per connection, starts the program INSIDE the VS (its
  *    namespaces, cgroup, capabilities, seccomp filter; runtime.h) as the
- *    configured VS user, with the connection as stdin, stdout, stderr;
- *  - wait (on demand): on the first connection starts the daemon with the
- *    listening socket as fd 3 (LISTEN_FDS=1, LISTEN_PID = its own pid, as
- *    systemd's socket activation), and stops it after `idle` seconds
- *    without connections; the next connection starts it again.
+ *    configured VS user, with the connection as stdin, stdout, stderr and
+ *    the addresses in ucspi-tcp's variables (TCPREMOTEIP...);
+ *  - wait (on demand, TCP or UDP): on the first connection or datagram
+ *    starts the daemon with the socket as fd 3 (LISTEN_FDS=1, LISTEN_PID
+ *    = its own pid, as systemd's socket activation) or as stdin and
+ *    stdout (inetd), stops watching the socket while it runs, and stops
+ *    it after `idle` seconds without traffic; the next connection or
+ *    datagram starts it again.  No shell is involved (a VS need not have
+ *    one): runtime.h sets LISTEN_PID in the daemon's own process.
  * Limits: programs at once per service and per VS, new connections per
  * minute per service (token bucket); over a limit a connection is reset.
  * Listeners are level-triggered and accepted from in small batches, so a
@@ -32,6 +36,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conf.h"
 #include "log.h"
@@ -58,6 +64,7 @@ struct svc {
 	int armed;			/* in the epoll set */
 	pid_t daemon;			/* wait mode: running daemon */
 	uint64_t idle_since, term_sent;
+	unsigned long long udp_in;	/* the netns's UDP InDatagrams */
 	double tokens;
 	uint64_t refill;
 };
@@ -252,15 +259,21 @@ svc_open(struct vsent *v, const struct vd_service *s)
 	sv->v = v;
 	sv->tokens = s->rate > 0 ? (s->rate / 4 > 0 ? s->rate / 4 : 1) : 0;
 	sv->refill = now_ms();
-	sv->fd = vs_nssock_listen(v->nsfd, SOCK_STREAM | SOCK_NONBLOCK, v->ip,
-	    s->port, 128, &err);
+	if (s->proto == VD_UDP)
+		sv->fd = vs_nssock_listen(v->nsfd, SOCK_DGRAM | SOCK_NONBLOCK,
+		    v->ip, s->port, -1, &err);
+	else
+		sv->fd = vs_nssock_listen(v->nsfd, SOCK_STREAM | SOCK_NONBLOCK,
+		    v->ip, s->port, 128, &err);
 	if (sv->fd < 0) {
-		log_warnx("%s/%s: cannot listen on %s:%d: %s", v->name,
-		    s->name, v->ip, s->port, err.msg);
+		log_warnx("%s/%s: cannot listen on %s:%d%s: %s", v->name,
+		    s->name, v->ip, s->port, s->proto == VD_UDP ? "/udp" : "",
+		    err.msg);
 		return sv;
 	}
 	arm(sv, 1);
-	log_info("%s/%s: %s:%d %s %s as %s", v->name, s->name, v->ip, s->port,
+	log_info("%s/%s: %s:%d%s %s %s as %s", v->name, s->name, v->ip,
+	    s->port, s->proto == VD_UDP ? "/udp" : "",
 	    s->mode == VD_WAIT ? "wait" : "nowait", s->argv[0], s->user);
 	return sv;
 }
@@ -293,13 +306,39 @@ refuse(int fd)
 	close(fd);
 }
 
-/* One connection of a nowait service. */
+/* "PREFIXIP=a.b.c.d" and "PREFIXPORT=n" of sa into env[0..1]. */
 static void
-serve_one(struct svc *sv, int fd)
+addr_env(char **env, const char *prefix, const struct sockaddr_storage *sa)
+{
+	char ip[INET6_ADDRSTRLEN] = "";
+	int port = 0;
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)sa;
+
+		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+		port = ntohs(a->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const void *)sa;
+
+		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+		port = ntohs(a->sin6_port);
+	}
+	env[0] = xasprintf("%sIP=%s", prefix, ip);
+	env[1] = xasprintf("%sPORT=%d", prefix, port);
+}
+
+/* One connection of a nowait service; peer is the client's address. */
+static void
+serve_one(struct svc *sv, int fd, const struct sockaddr_storage *peer)
 {
 	struct vsent *v = sv->v;
 	struct vs_err err = VS_ERR_INIT;
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+	char *env[6];
 	struct vs_exec x;
+	int k;
 	int max_svc = sv->s.max_conns > 0 ? sv->s.max_conns : D.max_per_svc;
 	int max_vs = v->max_conns > 0 ? v->max_conns : D.max_per_vs;
 	pid_t pid;
@@ -331,12 +370,24 @@ serve_one(struct svc *sv, int fd)
 			return;
 		}
 	}
+	/* the client's address as ucspi-tcp's tcpserver sets it (the
+	 * VS's addresses are IPv4) */
+	memset(&local, 0, sizeof(local));
+	if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0)
+		local.ss_family = AF_UNSPEC;
+	env[0] = xstrdup("PROTO=TCP");
+	addr_env(env + 1, "TCPREMOTE", peer);
+	addr_env(env + 3, "TCPLOCAL", &local);
+	env[5] = NULL;
 	memset(&x, 0, sizeof(x));
 	x.user = sv->s.user;
 	x.argv = sv->s.argv;
+	x.env_add = env;
 	x.fd_in = x.fd_out = x.fd_err = fd;
 	pid = vs_run_spawn(&D.conf, v->name, &x, NULL, &err);
 	close(fd);
+	for (k = 0; env[k]; k++)
+		free(env[k]);
 	if (pid < 0) {
 		log_warnx("%s/%s: %s", v->name, sv->s.name, err.msg);
 		return;
@@ -346,34 +397,25 @@ serve_one(struct svc *sv, int fd)
 	    (int)pid);
 }
 
-/* First connection of a wait service: start its daemon with the socket. */
+/* First connection (or datagram) of a wait service: start its daemon
+ * with the socket. */
 static void
 start_daemon(struct svc *sv)
 {
-	/* The VS's own sh moves the socket from 0 to 3 and sets LISTEN_PID to
-	 * its pid, which the daemon keeps through exec; the pid as seen in
-	 * the VS's PID namespace is known only there. */
-	static const char *const script = "exec 3<&0 0</dev/null; "
-	    "LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=$0; "
-	    "export LISTEN_PID LISTEN_FDS LISTEN_FDNAMES; exec \"$@\"";
 	struct vs_err err = VS_ERR_INIT;
-	char *argv[VD_MAX_ARGS + 5];
 	struct vs_exec x;
 	pid_t pid;
 	int k, fl;
 
-	argv[0] = (char *)"/bin/sh";
-	argv[1] = (char *)"-c";
-	argv[2] = (char *)script;
-	argv[3] = sv->s.name;
-	for (k = 0; sv->s.argv[k]; k++)
-		argv[4 + k] = sv->s.argv[k];
-	argv[4 + k] = NULL;
 	memset(&x, 0, sizeof(x));
 	x.user = sv->s.user;
-	x.argv = argv;
+	x.argv = sv->s.argv;
 	x.fd_in = sv->fd;
 	x.fd_out = x.fd_err = -1;
+	if (sv->s.pass == VD_PASS_STDIO)
+		x.fd_out = sv->fd;	/* inetd: stdin and stdout */
+	else
+		x.listen_name = sv->s.name;	/* fd 3, LISTEN_PID set inside */
 	arm(sv, 0);
 	/* daemons expect a blocking socket, as systemd hands them */
 	fl = fcntl(sv->fd, F_GETFL);
@@ -384,8 +426,16 @@ start_daemon(struct svc *sv)
 		/* drop what waits, or we would spin on it */
 		fcntl(sv->fd, F_SETFL, fl | O_NONBLOCK);
 		for (k = 0; k < 64; k++) {
-			int c = accept4(sv->fd, NULL, NULL, SOCK_CLOEXEC);
+			char b;
+			int c;
 
+			if (sv->s.proto == VD_UDP) {
+				if (recv(sv->fd, &b, 1, MSG_DONTWAIT |
+				    MSG_TRUNC) < 0)
+					break;
+				continue;
+			}
+			c = accept4(sv->fd, NULL, NULL, SOCK_CLOEXEC);
 			if (c < 0)
 				break;
 			refuse(c);
@@ -396,6 +446,7 @@ start_daemon(struct svc *sv)
 	sv->daemon = pid;
 	sv->idle_since = now_ms();
 	sv->term_sent = 0;
+	sv->udp_in = 0;
 	add_kid(pid, sv->v->name, sv->s.name);
 	log_info("%s/%s: started daemon %d on demand", sv->v->name, sv->s.name,
 	    (int)pid);
@@ -404,6 +455,8 @@ start_daemon(struct svc *sv)
 static void
 on_listener(struct svc *sv)
 {
+	struct sockaddr_storage peer;
+	socklen_t plen;
 	int i, fd;
 
 	if (sv->s.mode == VD_WAIT) {
@@ -411,7 +464,10 @@ on_listener(struct svc *sv)
 		return;
 	}
 	for (i = 0; i < ACCEPT_BATCH; i++) {
-		fd = accept4(sv->fd, NULL, NULL, SOCK_CLOEXEC);
+		plen = sizeof(peer);
+		memset(&peer, 0, sizeof(peer));
+		fd = accept4(sv->fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE) {
 				/* pause this listener; the tick re-arms it */
@@ -421,15 +477,59 @@ on_listener(struct svc *sv)
 			}
 			return;
 		}
-		serve_one(sv, fd);
+		serve_one(sv, fd, &peer);
 	}
 }
 
-/* Does the daemon's namespace have connections on port (or a backlog)? */
-static int
-port_busy(pid_t pid, int port)
+/* UDP datagrams received in pid's network namespace so far (IPv4 and
+ * IPv6), or 0 if unknown. */
+static unsigned long long
+udp_in_datagrams(pid_t pid)
 {
-	static const char *const files[] = { "tcp", "tcp6" };
+	char path[64], line[1024];
+	unsigned long long total = 0, v;
+	int hdr = 1;
+	FILE *f;
+
+	/* /proc/PID/net/snmp: a "Udp:" header line, then its values */
+	snprintf(path, sizeof(path), "/proc/%d/net/snmp", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "Udp: ", 5))
+			continue;
+		if (hdr) {
+			hdr = 0;
+			continue;
+		}
+		if (sscanf(line, "Udp: %llu", &v) == 1)
+			total += v;	/* InDatagrams comes first */
+		break;
+	}
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/net/snmp6", (int)pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Udp6InDatagrams %llu", &v) == 1)
+			total += v;
+	if (f)
+		fclose(f);
+	return total;
+}
+
+/* Is the wait service of sv busy?  TCP: connections on its port (or a
+ * backlog) in the daemon's namespace.  UDP: datagrams waiting on its
+ * port, or any received in the namespace since the last look (the kernel
+ * counts datagrams per namespace, not per socket: other UDP traffic of
+ * the VS keeps the daemon up longer, never shorter). */
+static int
+port_busy(struct svc *sv)
+{
+	static const char *const tcp[] = { "tcp", "tcp6" };
+	static const char *const udp[] = { "udp", "udp6" };
+	const char *const *files = sv->s.proto == VD_UDP ? udp : tcp;
+	pid_t pid = sv->daemon;
+	int port = sv->s.port;
 	char path[64], line[512];
 	int i, busy = 0;
 
@@ -449,6 +549,13 @@ port_busy(pid_t pid, int port)
 			    "%x %lx:%lx", &lport, &st, &txq, &rxq) != 4 ||
 			    (int)lport != port)
 				continue;
+			if (sv->s.proto == VD_UDP) {
+				if (rxq > 0) {
+					busy = 1;
+					break;
+				}
+				continue;
+			}
 			/* busy: ESTABLISHED (01), SYN_RECV (03), CLOSE_WAIT
 			 * (08: the client left, the daemon has yet to answer
 			 * or close), or a LISTEN (0A) socket with a backlog
@@ -461,6 +568,13 @@ port_busy(pid_t pid, int port)
 			}
 		}
 		fclose(f);
+	}
+	if (sv->s.proto == VD_UDP) {
+		unsigned long long in = udp_in_datagrams(pid);
+
+		if (in != sv->udp_in)
+			busy = 1;
+		sv->udp_in = in;
 	}
 	return busy;
 }
@@ -485,7 +599,7 @@ tick(void)
 					kill(sv->daemon, SIGKILL);
 				continue;
 			}
-			if (port_busy(sv->daemon, sv->s.port))
+			if (port_busy(sv))
 				sv->idle_since = now;
 			else if (now - sv->idle_since >= (uint64_t)sv->s.idle *
 			    1000) {

@@ -6,8 +6,9 @@
  *	max_conns 64			# all services of this VS at once
  *	service echo {
  *		port 7
- *		protocol tcp		# the only one
+ *		protocol tcp		# or udp (mode wait only)
  *		mode nowait		# or: wait (on-demand daemon)
+ *		pass fd3		# wait: fd3 (LISTEN_FDS) or stdio
  *		user alice		# a user of the VS
  *		program /bin/cat -u	# path inside the VS, then arguments
  *		login yes		# alice needs the VS's login right
@@ -59,8 +60,21 @@ close_service(struct tctx *x, struct vs_conf_pos *p)
 	    S_PROG))
 		return vs_conf_error(p, "service '%s' needs port, user and "
 		    "program", s->name);
+	/* a datagram socket has no connection to give each client's
+	 * program: one daemon owns the socket (inetd's udp wait) */
+	if (s->proto == VD_UDP && s->mode != VD_WAIT)
+		return vs_conf_error(p, "service '%s': protocol udp needs "
+		    "mode wait (a datagram socket has no per-client "
+		    "connection to hand to a program)", s->name);
+	if (s->pass != VD_PASS_DEFAULT && s->mode != VD_WAIT)
+		return vs_conf_error(p, "service '%s': pass is for mode wait",
+		    s->name);
+	if (s->pass == VD_PASS_DEFAULT)
+		s->pass = s->proto == VD_UDP ? VD_PASS_STDIO : VD_PASS_FD3;
+	/* TCP and UDP ports are separate spaces */
 	for (i = 0; i < x->t->n - 1; i++)
-		if (x->t->s[i].port == s->port)
+		if (x->t->s[i].port == s->port &&
+		    x->t->s[i].proto == s->proto)
 			return vs_conf_error(p, "service '%s': port %d is "
 			    "already service '%s'", s->name, s->port,
 			    x->t->s[i].name);
@@ -116,10 +130,21 @@ table_stmt(void *ctx, struct vs_conf_pos *p, int ac, char **av)
 	if (!strcmp(av[0], "max_conns"))
 		return num(p, ac, av, 0, 100000, &s->max_conns);
 	if (!strcmp(av[0], "protocol")) {
-		/* datagram services have no connection to hand over */
-		if (ac != 2 || strcmp(av[1], "tcp"))
-			return vs_conf_error(p, "protocol: only tcp is "
-			    "supported");
+		if (ac == 2 && !strcmp(av[1], "tcp"))
+			s->proto = VD_TCP;
+		else if (ac == 2 && !strcmp(av[1], "udp"))
+			s->proto = VD_UDP;
+		else
+			return vs_conf_error(p, "usage: protocol tcp|udp");
+		return 0;
+	}
+	if (!strcmp(av[0], "pass")) {
+		if (ac == 2 && !strcmp(av[1], "fd3"))
+			s->pass = VD_PASS_FD3;
+		else if (ac == 2 && !strcmp(av[1], "stdio"))
+			s->pass = VD_PASS_STDIO;
+		else
+			return vs_conf_error(p, "usage: pass fd3|stdio");
 		return 0;
 	}
 	if (!strcmp(av[0], "rate"))
@@ -217,7 +242,8 @@ vd_service_same(const struct vd_service *a, const struct vd_service *b)
 {
 	int i;
 
-	if (a->port != b->port || a->mode != b->mode || a->login != b->login ||
+	if (a->port != b->port || a->proto != b->proto || a->pass != b->pass ||
+	    a->mode != b->mode || a->login != b->login ||
 	    a->max_conns != b->max_conns || a->rate != b->rate ||
 	    a->idle != b->idle || strcmp(a->user, b->user) ||
 	    strcmp(a->name, b->name))

@@ -15,10 +15,21 @@ enum vd_mode {
 	VD_WAIT,	/* on demand: one daemon gets the listening socket */
 };
 
+enum vd_proto { VD_TCP, VD_UDP };
+
+/* How a wait service's daemon gets the socket. */
+enum vd_pass {
+	VD_PASS_DEFAULT,	/* TCP: fd3, UDP: stdio */
+	VD_PASS_FD3,		/* fd 3, LISTEN_FDS=1, LISTEN_PID (systemd) */
+	VD_PASS_STDIO,		/* stdin and stdout (inetd) */
+};
+
 struct vd_service {
 	char name[VD_NAME_MAX + 1];
 	int port;
+	enum vd_proto proto;
 	enum vd_mode mode;
+	enum vd_pass pass;	/* wait only; resolved: never DEFAULT */
 	char user[VS_USER_MAX + 1];
 	char *argv[VD_MAX_ARGS + 1];	/* program then args; heap */
 	int login;		/* the user needs the VS's login right */

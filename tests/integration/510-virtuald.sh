@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # virtuald: per-connection programs run INSIDE the right VS as the right
-# user (checked in /proc: uid, network and PID namespace, cgroup); the
-# login right comes from the host's rights file, not the VS's copy; an
-# on-demand daemon gets the socket (LISTEN_FDS/LISTEN_PID), is reused,
-# stopped when idle and started again; a flood is bounded and does not
-# starve another VS; a stopped VS loses its listeners.
+# user (checked in /proc: uid, network and PID namespace, cgroup) and
+# see the client's address (TCPREMOTEIP...); the login right comes from
+# the host's rights file, not the VS's copy; an on-demand daemon gets the
+# socket (LISTEN_FDS/LISTEN_PID) in a VS without any shell, is reused,
+# stopped when idle and started again; UDP wait services (socket
+# activation and inetd's stdin/stdout) answer a real client and idle out;
+# a flood is bounded and does not starve another VS; a stopped VS loses
+# its listeners.
 . "$(dirname "$0")/../lib/common.sh"
 . "$VSD_TOP/tests/lib/runtime.sh"
 rt_setup
@@ -17,7 +20,7 @@ rt_vs web2 "$B"
 base=$(vs_uid web1)
 cc -static -O2 -o "$T/sockd" "$VSD_TOP/tests/data/netsvc-sockd.c" || bail "cc sockd"
 install -m 0755 -o "$base" -g "$base" "$T/sockd" "$ROOT/vs/web1/usr/bin/netsvc-sockd"
-rt_tools web1 sleep cat
+rt_tools web1 sleep cat env
 
 # two users in web1 (a new file replaces the VS's, never writing through
 # a possibly shared inode)
@@ -48,6 +51,28 @@ service act {
 	user alice
 	idle 2
 	program /usr/bin/netsvc-sockd
+}
+service uact {
+	port 9
+	protocol udp
+	mode wait
+	pass fd3
+	user alice
+	idle 2
+	program /usr/bin/netsvc-sockd
+}
+service uinetd {
+	port 13
+	protocol udp
+	mode wait
+	user alice
+	idle 2
+	program /usr/bin/netsvc-sockd stdio
+}
+service env {
+	port 12
+	user alice
+	program /usr/bin/env
 }
 service flood {
 	port 10
@@ -84,7 +109,13 @@ bad 'service a {\n port 7\n user root\n program bin/true\n}\n' "an absolute path
 bad 'service a {\n port 7\n user root\n program /bin/true\n}\nservice b {\n port 7\n user root\n program /bin/true\n}\n' "port 7 is already service 'a'" "two services on one port"
 bad 'service ../x {\n' "invalid service name" "service name with a path"
 bad 'service a {\n user root;rm\n' "invalid user name" "user name with junk"
-bad 'service a {\n protocol udp\n' "only tcp" "udp refused honestly"
+bad 'service a {\n port 7\n protocol udp\n user root\n program /bin/true\n}\n' \
+	"protocol udp needs mode wait" "udp nowait refused with the reason"
+bad 'service a {\n protocol sctp\n' "usage: protocol tcp|udp" "unknown protocol"
+bad 'service a {\n port 7\n pass stdio\n user root\n program /bin/true\n}\n' \
+	"pass is for mode wait" "pass without wait"
+bad 'service a {\n port 7\n protocol udp\n mode wait\n user root\n program /bin/true\n}\nservice b {\n port 7\n protocol udp\n mode wait\n user root\n program /bin/true\n}\n' \
+	"port 7 is already service 'a'" "two UDP services on one port"
 bad "$(printf 'service s%d {\\n port %d\\n user root\\n program /bin/true\\n}\\n' $(for i in $(seq 1 70); do echo $i $((1000 + i)); done))" \
 	"too many services" "more than 64 services"
 cp "$T/web2.good" "$ROOT/state/services/web2"
@@ -129,6 +160,31 @@ echo "login:alice,bob" >"$ROOT/state/priv/web1"
 out=$(timeout 10 bash -c "cat </dev/tcp/$A/8")
 is "$out" "bob-ran uid=1001" "granted on the host, bob's service runs"
 
+# the client's address, as ucspi-tcp's tcpserver sets it
+out=$(timeout 10 "$PYTHON" -c '
+import socket, sys
+c = socket.create_connection((sys.argv[1], 12), timeout=10)
+ip, port = c.getsockname()
+data = b""
+while True:
+    b = c.recv(4096)
+    if not b:
+        break
+    data += b
+env = dict(l.split("=", 1) for l in data.decode().splitlines() if "=" in l)
+print(env.get("PROTO"), env.get("TCPREMOTEIP") == ip,
+      env.get("TCPREMOTEPORT") == str(port), env.get("TCPLOCALIP"),
+      env.get("TCPLOCALPORT"))' "$A")
+is "$out" "TCP True True $A 12" \
+	"a nowait program gets PROTO, TCPREMOTEIP/PORT (the client's) and TCPLOCALIP/PORT"
+
+# a VS without a shell is a valid VS: on-demand daemons need none
+# (find: no symlink followed, a VS's tree is hostile)
+is "$(find "$v/bin" "$v/usr/bin" -maxdepth 1 -name sh 2>/dev/null | wc -l)" 1 \
+	"web1 had a /bin/sh (the fixture skeleton's)"
+find "$v/bin" "$v/usr/bin" -maxdepth 1 -name sh -delete 2>/dev/null
+ok $(! [ -e "$v/bin/sh" ] && ! [ -e "$v/usr/bin/sh" ]; echo $?) "web1 has no /bin/sh now"
+
 # on demand: the daemon gets the listening socket, serves, idles out
 out1=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
 case $out1 in "sockd pid="*" uid=1000") pass "on-demand daemon started with LISTEN_FDS/LISTEN_PID ($out1)";;
@@ -141,6 +197,42 @@ ok $? "stopped after 2 s idle ($(grep -o 'act: daemon [0-9]* idle.*' "$T/virtual
 out3=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
 case $out3 in "sockd pid="*) [ "$out3" != "$out1" ]; ok $? "the next connection starts a new daemon ($out3)";;
 	*) not_ok "the next connection starts a new daemon"; diag "$out3";; esac
+
+# UDP, on demand: a real client on the host, the daemon inside web1
+udp() {	# udp PORT PAYLOAD: one answer, or nothing
+	timeout 20 "$PYTHON" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+for i in range(3):
+    s.sendto(sys.argv[3].encode(), (sys.argv[1], int(sys.argv[2])))
+    try:
+        print(s.recv(600).decode())
+        break
+    except socket.timeout:
+        pass' "$A" "$@"
+}
+u1=$(udp 9 ping1)
+case $u1 in "sockd pid="*" uid=1000 got=ping1") pass "UDP wait, socket activation: the daemon answers on fd 3 ($u1)";;
+	*) not_ok "UDP wait, socket activation answers"; diag "$u1"; diag "$(grep -i sockd "$ROOT/run/web1.log" | tail -3)";; esac
+u2=$(udp 9 ping2)
+is "${u2% got=*}" "${u1% got=*}" "the second datagram goes to the same daemon"
+is "$(grep -c 'uact: started daemon' "$T/virtuald.log")" 1 "started once (virtuald stops watching while it runs)"
+upid=$(grep -o 'uact: started daemon [0-9]*' "$T/virtuald.log" | grep -o '[0-9]*$')
+is "$(awk '/^Uid:/ {print $2}' /proc/$upid/status 2>/dev/null)" $((base + 1000)) \
+	"it runs as alice of web1 (host uid $((base + 1000)))"
+is "$(readlink /proc/$upid/ns/net)" "net:[$(stat -L -c %i "$ROOT/run/netns/web1")]" \
+	"in web1's network namespace"
+wait_until 10 grep -q "uact: daemon .* ended" "$T/virtuald.log"
+ok $? "stopped after 2 s without datagrams"
+u3=$(udp 9 ping3)
+case $u3 in "sockd pid="*"got=ping3") [ "${u3% got=*}" != "${u1% got=*}" ]; ok $? "the next datagram starts a new daemon ($u3)";;
+	*) not_ok "the next datagram starts a new daemon"; diag "$u3";; esac
+i1=$(udp 13 hello)
+case $i1 in "stdio pid="*" uid=1000 got=hello") pass "UDP wait, inetd style: the socket is stdin and stdout ($i1)";;
+	*) not_ok "UDP wait, inetd style"; diag "$i1"; diag "$(grep -i sockd "$ROOT/run/web1.log" | tail -3)";; esac
+is "$(timeout 10 bash -c "cat </dev/tcp/$A/9" | cut -c1-5)" "sockd" \
+	"TCP 9 and UDP 9 are two services"
 
 # a flood: at most 3 programs at once; web2 is served meanwhile
 peer hold "$A" 10 20 2 >"$T/held" &

@@ -181,15 +181,45 @@ default_env(const struct vs_user *u, const struct vs_exec *x)
 	return env;
 }
 
+/* base (not freed) plus add plus, with x->listen_name, the socket
+ * activation variables; a new array. */
+static char **
+extend_env(char *const *base, const struct vs_exec *x)
+{
+	size_t n = 0, k = 0, i;
+	char **env;
+
+	for (i = 0; base[i]; i++)
+		n++;
+	for (i = 0; x->env_add && x->env_add[i]; i++)
+		n++;
+	env = xcalloc(n + 4, sizeof(char *));
+	for (i = 0; base[i]; i++)
+		env[k++] = base[i];
+	for (i = 0; x->env_add && x->env_add[i]; i++)
+		env[k++] = x->env_add[i];
+	if (x->listen_name) {
+		/* getpid(): we are in the VS's PID namespace already */
+		env[k++] = xasprintf("LISTEN_PID=%d", (int)getpid());
+		env[k++] = xstrdup("LISTEN_FDS=1");
+		env[k++] = xasprintf("LISTEN_FDNAMES=%s", x->listen_name);
+	}
+	env[k] = NULL;
+	return env;
+}
+
 extern char **environ;
 
-/* In the command's process: everything from "VS root" to exec. */
+/* In the command's process: everything from "VS root" to exec.  *sync
+ * may move (off fd 3, for a socket-activation fd). */
 static int
-command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
+command_main(const struct vs_exec *x, int nnp, int *sync, struct vs_err *err)
 {
 	struct vs_user u;
+	struct vs_exec xs;
 	char **env, *shellargv[2], *argv0;
 	char *const *argv = x->argv;
+	int lfd = -1;
 
 	if (lookup_user(x->user, &u, err) < 0)
 		return -1;
@@ -212,7 +242,25 @@ command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
 		if (chdir("/") < 0)
 			return vs_err_sys(err, "chdir /");
 	}
-	if (x->pty ? setup_pty(sync, err) : setup_stdio(x, err))
+	if (x->listen_name) {
+		/* the socket goes to 3, stdin is /dev/null; keep it (and the
+		 * sync socket) clear of 0-3 meanwhile */
+		lfd = fcntl(x->fd_in, F_DUPFD_CLOEXEC, 4);
+		if (lfd < 0)
+			return vs_err_sys(err, "listening socket");
+		if (*sync == 3) {
+			int s = fcntl(*sync, F_DUPFD_CLOEXEC, 4);
+
+			if (s < 0)
+				return vs_err_sys(err, "sync socket");
+			close(*sync);
+			*sync = s;
+		}
+		xs = *x;
+		xs.fd_in = -1;
+		x = &xs;
+	}
+	if (x->pty ? setup_pty(*sync, err) : setup_stdio(x, err))
 		return -1;
 	/* without a pty, a session of its own all the same: the caller's
 	 * terminal must not be the command's controlling tty (/dev/tty) */
@@ -221,7 +269,11 @@ command_main(const struct vs_exec *x, int nnp, int sync, struct vs_err *err)
 	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_err_sys(err, "close_range");
 	vs_confine_signals();
+	if (lfd >= 0 && (dup3(lfd, 3, 0) < 0 || close(lfd) < 0))
+		return vs_err_sys(err, "listening socket as fd 3");
 	env = x->env ? (char **)x->env : default_env(&u, x);
+	if (x->env_add || x->listen_name)
+		env = extend_env(env, x);
 	if (!argv) {
 		const char *base = strrchr(u.shell, '/');
 
@@ -283,7 +335,7 @@ helper_main(const struct vs_conf *conf, const char *name, int initfd,
 		fail(sync, &e, 1);
 	}
 	if (pid == 0) {
-		command_main(x, conf->no_new_privs, sync, &e);
+		command_main(x, conf->no_new_privs, &sync, &e);
 		fail(sync, &e, e.errnum == ENOENT ? 127 : 126);
 	}
 	m.pid = pid;
