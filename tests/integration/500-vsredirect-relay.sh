@@ -51,8 +51,10 @@ vsredirect --help | grep -q "usage: vsredirect"; ok $? "--help prints the usage"
 mkdir -p "$T/www"
 head -c 300M /dev/urandom >"$T/www/big"
 echo "hello from web1" >"$T/www/index.html"
-( cd "$T/www" && nsenter --net="$ROOT/run/netns/web1" "$PYTHON" -m \
-	http.server 8080 --bind "$IP" >"$T/http.log" 2>&1 & echo $! >"$T/http.pid" )
+# exec: the pid kept is the server's itself, so the deferred kill ends it
+( cd "$T/www" && exec nsenter --net="$ROOT/run/netns/web1" "$PYTHON" -m \
+	http.server 8080 --bind "$IP" >"$T/http.log" 2>&1 ) &
+echo $! >"$T/http.pid"
 defer "kill \$(cat $T/http.pid)"
 wait_until 10 in_vs web1 curl -sf "http://$IP:8080/index.html" ||
 	bail "http server in the VS did not start"
@@ -134,11 +136,14 @@ wait_until 5 bash -c "! kill -0 $HELPER"; ok $? "its helper ended with it"
 # (the service manager restarts both); a dead loop ends the helper
 start_vsredirect || bail "vsredirect did not start again"
 HELPER=$(cat /proc/$VSR_PID/task/*/children | tr ' ' '\n' | grep -m1 .)
+[ -n "$HELPER" ] || bail "no helper process"
 kill -KILL "$HELPER"
-wait $VSR_PID; is "$?" 1 "helper killed: the event loop exits 1"
+wait $VSR_PID
+is "$?" 1 "helper killed: the event loop exits 1"
 grep -q "privileged helper.*gone" "$T/vsredirect.log"; ok $? "and says why"
 start_vsredirect || bail "vsredirect did not start again"
 HELPER=$(cat /proc/$VSR_PID/task/*/children | tr ' ' '\n' | grep -m1 .)
+[ -n "$HELPER" ] || bail "no helper process"
 kill -KILL $VSR_PID; wait $VSR_PID 2>/dev/null
 wait_until 5 bash -c "! kill -0 $HELPER"; ok $? "event loop killed: the helper exits"
 netsvc_done

@@ -61,10 +61,13 @@ wait_until() {
 # start_vsredirect ARGS...: in the foreground mode, log in $T/vsredirect.log;
 # sets VSR_PID; waits for "ready"
 start_vsredirect() {
+	local n
+	n=$(grep -c "ready:" "$T/vsredirect.log" 2>/dev/null)
 	vsredirect -d -v "$@" >>"$T/vsredirect.log" 2>&1 &
 	VSR_PID=$!
 	defer "kill $VSR_PID; wait $VSR_PID"
-	wait_until 10 grep -q "ready:" "$T/vsredirect.log"
+	# a new "ready:" line (the log may hold an earlier run's)
+	wait_until 10 test "$(grep -c "ready:" "$T/vsredirect.log")" -gt "${n:-0}"
 }
 
 need_netsvc() {
