@@ -67,7 +67,11 @@ start_vsredirect() {
 	VSR_PID=$!
 	defer "kill $VSR_PID; wait $VSR_PID"
 	# a new "ready:" line (the log may hold an earlier run's)
-	wait_until 10 test "$(grep -c "ready:" "$T/vsredirect.log")" -gt "${n:-0}"
+	wait_until 10 _vsr_readies_over "${n:-0}"
+}
+
+_vsr_readies_over() {
+	[ "$(grep -c "ready:" "$T/vsredirect.log" 2>/dev/null)" -gt "$1" ]
 }
 
 need_netsvc() {
