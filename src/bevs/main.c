@@ -395,6 +395,7 @@ main(int argc, char **argv)
 	struct vs_conf conf;
 	struct vs_rec rec;
 	int c, pty = -1, master = -1, rc;
+	struct winsize ws;
 	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
 	int out_from[2] = { -1, -1 }, out_to[2] = { 1, 2 }, in_to = -1;
 	pid_t pid;
@@ -445,6 +446,10 @@ main(int argc, char **argv)
 	}
 	x.argv = optind < argc ? argv + optind : NULL;
 	x.pty = pty;
+	if (pty && ioctl(0, TIOCGWINSZ, &ws) == 0) {
+		x.rows = ws.ws_row;
+		x.cols = ws.ws_col;
+	}
 	x.fd_in = 0;
 	x.fd_out = 1;
 	x.fd_err = 2;

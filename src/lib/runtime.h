@@ -95,6 +95,7 @@ int vs_run_status(const struct vs_conf *conf, const char *name,
  *		command gets LISTEN_FDS=1, LISTEN_PID=its own pid as seen in
  *		the VS, LISTEN_FDNAMES=listen_name.  No shell is needed for
  *		that: the pid is known in the command's own process.
+ *   rows, cols	the pty's window size before the command starts (0: none)
  * Use {0} then set fields: fd_* of 0 mean fd 0, so set -1 explicitly.
  */
 struct vs_exec {
@@ -107,6 +108,7 @@ struct vs_exec {
 	int pty;
 	char *const *env_add;
 	const char *listen_name;
+	unsigned short rows, cols;
 };
 
 /*

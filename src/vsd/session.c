@@ -39,7 +39,6 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -89,6 +88,7 @@ refuse(int fd, int code, const char *fmt, ...)
 {
 	struct vs_bevs_msg m;
 	va_list ap;
+	int i;
 
 	memset(&m, 0, sizeof(m));
 	m.magic = VS_BEVS_MAGIC;
@@ -99,9 +99,11 @@ refuse(int fd, int code, const char *fmt, ...)
 	va_end(ap);
 	(void)!send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
 	/* closing with the request unread would reset the connection and
-	 * the client might never see why: drop what is there first */
-	while (recv(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC) > 0)
-		;
+	 * the client might never see why: drop what is there first (a few
+	 * messages: a caller writing on and on must not keep us here) */
+	for (i = 0; i < 4; i++)
+		if (recv(fd, &m, sizeof(m), MSG_DONTWAIT | MSG_TRUNC) <= 0)
+			break;
 	close(fd);
 }
 
@@ -167,6 +169,23 @@ wait_ms(int pidfd, int ms)
 	while (rc < 0 && errno == EINTR);
 	return rc > 0;
 }
+
+/* s for a log line: no control characters (a caller's argv[0] must not
+ * forge lines of vsd's log), at most n - 1 bytes */
+static const char *
+printable(const char *s, char *out, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i < n - 1; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' :
+		    s[i];
+	out[i] = '\0';
+	return out;
+}
+
+/* an error message that may quote what the caller sent, for the log */
+#define LOGSAFE(m)	printable((m), (char[VS_ERR_MAX]){ 0 }, VS_ERR_MAX)
 
 static void
 describe(int status, char *out, size_t n)
@@ -252,7 +271,7 @@ session_main(const struct vs_conf *conf, int sock, const struct vs_peer *pc)
 	struct vs_bevs_msg m;
 	struct vs_exec x;
 	struct vs_rec rec;
-	char who[160], how[32];
+	char who[160], how[32], cmd[72];
 	sigset_t ss;
 	ssize_t n;
 	pid_t pid;
@@ -281,23 +300,26 @@ session_main(const struct vs_conf *conf, int sock, const struct vs_peer *pc)
 	    vs_bevs_req_check(&req, (size_t)n, argv, &err) < 0) {
 		if (!err.errnum)
 			vs_err_set(&err, EPROTO, "malformed request");
-		log_warnx("%s: refused: %s", who, err.msg);
+		log_warnx("%s: refused: %s", who, LOGSAFE(err.msg));
 		fail(sock, 1, &err);
 	}
 	snprintf(who, sizeof(who), "bevs: uid %u pid %d VS %s",
 	    (unsigned)pc->uid, (int)pc->pid, req.name);
 	if (vs_rec_load(conf, req.name, &rec, &err) < 0) {
-		log_warnx("%s: refused: %s", who, err.msg);
+		log_warnx("%s: refused: %s", who, LOGSAFE(err.msg));
 		fail(sock, 1, &err);
 	}
 	log_info("%s user %s: %s", who, req.user[0] ? req.user : "(root)",
-	    req.flags & VS_BEVS_ARGV ? argv[0] : "(login shell)");
+	    req.flags & VS_BEVS_ARGV ? printable(argv[0], cmd, sizeof(cmd)) :
+	    "(login shell)");
 
 	memset(&x, 0, sizeof(x));
 	x.user = req.user[0] ? req.user : NULL;
 	x.argv = req.flags & VS_BEVS_ARGV ? argv : NULL;
 	x.term = req.term[0] ? req.term : NULL;
 	x.pty = !!(req.flags & VS_BEVS_PTY);
+	x.rows = req.rows;
+	x.cols = req.cols;
 	x.fd_in = x.fd_out = x.fd_err = -1;
 	if (!x.pty) {
 		if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
@@ -311,17 +333,13 @@ session_main(const struct vs_conf *conf, int sock, const struct vs_peer *pc)
 	}
 	pid = vs_run_spawn(conf, req.name, &x, &master, &err);
 	if (pid < 0) {
-		log_info("%s: %s", who, err.msg);
+		log_info("%s: %s", who, LOGSAFE(err.msg));
 		fail(sock, vs_bevs_exit_code(err.errnum, x.argv != NULL), &err);
 	}
 	memset(&m, 0, sizeof(m));
 	m.magic = VS_BEVS_MAGIC;
 	m.kind = VS_BEVS_STARTED;
 	if (x.pty) {
-		struct winsize ws = { .ws_row = req.rows, .ws_col = req.cols };
-
-		if (ws.ws_row && ws.ws_col)
-			ioctl(master, TIOCSWINSZ, &ws);
 		fds[0] = master;
 		nfd = 1;
 	} else {

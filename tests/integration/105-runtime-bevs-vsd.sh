@@ -180,8 +180,21 @@ is "$(as_member bevs web1 bash -c 'echo still-serving')" still-serving "vsd stil
 grep -qE "bevs: uid $MEMBER pid [0-9]+ VS web1 user daemon: bash" "$T/vsd.log"
 ok $? "sessions are logged (caller uid, VS, user, command)"
 
-# --- no vsd -----------------------------------------------------------------
+as_member bevs web1 $'nosuch\nvsd: FORGED line' 2>/dev/null; is $? 127 "a command name with a newline is not found"
+grep -q "^vsd: FORGED" "$T/vsd.log"; ok $((! $?)) "and forges no line of vsd's log"
+
+# --- vsd stops during a session: it ends, nothing stays --------------------
+as_member bevs web1 sleep 300 </dev/null >/dev/null 2>"$T/stop.err" &
+b=$!
+sleep 1
 stop_vsd
+wait $b; is $? 1 "bevs fails when vsd stops during its session"
+grep -q "vsd ended the session" "$T/stop.err"; ok $? "and says so: $(cat "$T/stop.err")"
+left=$(for p in $(pgrep -x sleep); do
+	[ "$(readlink /proc/$p/ns/pid 2>/dev/null)" = "$pidns" ] && echo $p; done)
+is "$left" "" "the session's command is gone with vsd"
+
+# --- no vsd -----------------------------------------------------------------
 out=$(as_member bevs web1 true 2>&1); rc=$?
 ok $([ $rc = 3 ] && grep -q "vsd is not running (cannot connect to" <<<"$out"; echo $?) \
 	"without vsd: exit 3 and says so: $out"

@@ -118,7 +118,7 @@ send_fd(int sock, int fd)
 /* A new pty of the VS's devpts; the slave becomes our controlling tty
  * and stdio, the master goes to the caller. */
 static int
-setup_pty(int sync, struct vs_err *err)
+setup_pty(const struct vs_exec *x, int sync, struct vs_err *err)
 {
 	_cleanup_close_ int mfd = -1, sfd = -1;
 	char name[64];
@@ -131,6 +131,13 @@ setup_pty(int sync, struct vs_err *err)
 	sfd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (sfd < 0)
 		return vs_err_sys(err, "open %s", name);
+	/* the size before the command can ask for it (stty, a full-screen
+	 * program): set on the master afterwards it would race */
+	if (x->rows && x->cols) {
+		struct winsize ws = { .ws_row = x->rows, .ws_col = x->cols };
+
+		ioctl(sfd, TIOCSWINSZ, &ws);
+	}
 	if (send_fd(sync, mfd) < 0)
 		return vs_err_sys(err, "hand over the pty");
 	if (setsid() < 0 || ioctl(sfd, TIOCSCTTY, 0) < 0)
@@ -260,7 +267,7 @@ command_main(const struct vs_exec *x, int nnp, int *sync, struct vs_err *err)
 		xs.fd_in = -1;
 		x = &xs;
 	}
-	if (x->pty ? setup_pty(*sync, err) : setup_stdio(x, err))
+	if (x->pty ? setup_pty(x, *sync, err) : setup_stdio(x, err))
 		return -1;
 	/* without a pty, a session of its own all the same: the caller's
 	 * terminal must not be the command's controlling tty (/dev/tty) */
