@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "clone.h"
+#include "fcaps.h"
 #include "manifest.h"
 #include "priv/fsid.h"
 #include "skelconf.h"
@@ -823,6 +824,11 @@ make_copy(const struct run *r, int fsid, const struct pdir *d, int src,
 	    (need_chmod(r, mode) && fchmod(out, mode) < 0))
 		return vs_err_sys(err, "cannot set owner of '%s/%s'", d->path,
 		    e->name);
+	/* file capabilities last (chown drops them), made v3 for the VS's
+	 * root: a v2 value on a file the VS owns would work on the host */
+	if (in >= 0 && vs_fcaps_copy(in, out, r->base, r->count) < 0)
+		return vs_err_sys(err, "cannot set capabilities of '%s/%s'",
+		    d->path, e->name);
 	return 0;
 }
 

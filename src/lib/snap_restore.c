@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fcaps.h"
 #include "journal.h"
 #include "log.h"
 #include "rmtree.h"
@@ -106,10 +107,6 @@ open_parent(int tmpfd, const char *path, const char **base)
 	return snap_open_beneath(tmpfd, dir, O_PATH | O_DIRECTORY);
 }
 
-#define CAP_V3_LEN	24
-#define CAP_REV_MASK	0xff000000u
-#define CAP_REV3	0x03000000u
-
 /* Keep user.* xattrs and file capabilities (made valid only inside the
  * VS's user namespace: v3 with the VS's root uid); drop the rest. */
 static int
@@ -128,27 +125,17 @@ filter_xattrs(struct rctx *c, struct archive_entry *e, struct vs_err *err)
 		if (strncmp(n, "user.", 5) == 0) {
 			keep[nk].v = xmalloc(l ? l : 1);
 			memcpy(keep[nk].v, v, l);
-		} else if (strcmp(n, "security.capability") == 0 && l >= 20) {
-			unsigned char cap[CAP_V3_LEN];
-			uint32_t magic, root = 0;
+		} else if (strcmp(n, VS_FCAPS_XATTR) == 0 && l >= 20) {
+			unsigned char cap[VS_FCAPS_V3_LEN];
 
-			memset(cap, 0, sizeof(cap));
-			memcpy(cap, v, 20);
-			memcpy(&magic, cap, 4);
-			if ((magic & CAP_REV_MASK) == CAP_REV3 &&
-			    l >= CAP_V3_LEN)
-				memcpy(&root, (const char *)v + 20, 4);
-			if (root >= c->rec->uid_count)
+			if (vs_fcaps_shift(v, l, (uint32_t)c->rec->uid_base,
+			    (uint32_t)c->rec->uid_count, cap) < 0)
 				return vs_err_set(err, EPERM, "refusing '%s': "
 				    "file capabilities for a uid outside the "
 				    "VS", c->r.path);
-			root += (uint32_t)c->rec->uid_base;
-			magic = (magic & ~CAP_REV_MASK) | CAP_REV3;
-			memcpy(cap, &magic, 4);
-			memcpy(cap + 20, &root, 4);
-			keep[nk].v = xmalloc(CAP_V3_LEN);
-			memcpy(keep[nk].v, cap, CAP_V3_LEN);
-			l = CAP_V3_LEN;
+			keep[nk].v = xmalloc(VS_FCAPS_V3_LEN);
+			memcpy(keep[nk].v, cap, VS_FCAPS_V3_LEN);
+			l = VS_FCAPS_V3_LEN;
 		} else
 			continue;
 		keep[nk].n = xstrdup(n);

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fcaps.h"
 #include "fswalk.h"
 #include "hash.h"
 #include "log.h"
@@ -311,8 +312,10 @@ install(struct relink *r, int vsdir, const char *name,
 				break;
 		if (n != 0 || fchown(out, shift(r->rec, e->uid),
 		    shift(r->rec, e->gid)) < 0 ||
-		    fchmod(out, e->mode | 0200) < 0 || futimens(out, ts) < 0 ||
-		    fsync(out) < 0) {
+		    fchmod(out, e->mode | 0200) < 0 ||
+		    vs_fcaps_copy(in, out, (uint32_t)r->rec->uid_base,
+		    (uint32_t)r->rec->uid_count) < 0 ||
+		    futimens(out, ts) < 0 || fsync(out) < 0) {
 			vs_err_sys(err, "cannot copy '%s'", e->path);
 			(void)unlinkat(vsdir, tmp, 0);
 			return -1;
