@@ -798,6 +798,29 @@ vs_run_restart(const struct vs_conf *conf, const char *name, unsigned flags,
 	return vs_run_start(conf, name, flags, err) < 0 ? -1 : 0;
 }
 
+/* ESRCH "VS is not running", with how its vsinit ended last if known
+ * (a VS that died under its users says so, not only that it is down) */
+static int
+not_running(int rundir, const char *name, struct vs_err *err)
+{
+	char fn[VS_NAME_MAX + 8], buf[160];
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(fn, sizeof(fn), "%s.exit", name);
+	fd = openat(rundir, fn, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return vs_err_set(err, ESRCH, "VS '%s' is not running", name);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return vs_err_set(err, ESRCH, "VS '%s' is not running (last: %s)",
+	    name, buf);
+}
+
 int
 vs_run_signal_init(const struct vs_conf *conf, const char *name, int sig,
     struct vs_err *err)
@@ -838,7 +861,7 @@ vs_run_spawn(const struct vs_conf *conf, const char *name,
 		return -1;
 	pidfd = open_init(rundir, name, &r);
 	if (pidfd < 0)
-		return vs_err_set(err, ESRCH, "VS '%s' is not running", name);
+		return not_running(rundir, name, err);
 	pid = vs_enter_spawn(conf, name, pidfd, x, master, err);
 	if (pid < 0)
 		return vs_err_prefix(err, "VS '%s'", name);

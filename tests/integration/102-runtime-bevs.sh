@@ -80,4 +80,6 @@ bevs 2>/dev/null; is $? 2 "usage error exits 2"
 vsboot --stop web1 >/dev/null
 out=$(bevs web1 true 2>&1); is $? 3 "stopped VS exits 3 (temporary)"
 echo "$out" | grep -q "not running"; ok $? "and says it is not running"
+echo "$out" | grep -q "(last: vsinit (pid [0-9]*) exited with status 0 at "
+ok $? "and how its vsinit ended last"
 done_testing

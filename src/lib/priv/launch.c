@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -132,6 +133,18 @@ child_main(const struct vs_launch *l, int sync, struct vs_err *err)
 	return vs_err_sys(err, "exec vsinit");
 }
 
+/* Does pid run the program of exefd (same inode)? */
+static int
+execd(pid_t pid, int exefd)
+{
+	char path[64];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &a) == 0 && fstat(exefd, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 pid_t
 vs_launch(const struct vs_launch *l, struct vs_err *err)
 {
@@ -187,10 +200,17 @@ vs_launch(const struct vs_launch *l, struct vs_err *err)
 		goto reap;
 	}
 	close(sv[0]);
-	/* EOF also comes from a child that died before exec */
-	if (waitpid(pid, &status, WNOHANG) == pid)
+	/* EOF also comes from a child that died before exec, and it may
+	 * not be a zombie yet when we look (its files close first): only
+	 * a child whose /proc/PID/exe is vsinit has exec'd (the kernel
+	 * switches exe before it closes close-on-exec fds).  A dying one
+	 * would be taken for a running VS that then "stops" at once. */
+	if (!execd(pid, l->exefd)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
 		return vs_err_set(err, EIO, "VS start-up child died (status "
 		    "0x%x)", status);
+	}
 	return pid;
 kill:
 	kill(pid, SIGKILL);
