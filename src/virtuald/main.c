@@ -53,6 +53,8 @@
 	"[-S max-per-service] [-s rescan-s]\n"
 #define ACCEPT_BATCH	8
 #define KILL_GRACE_MS	5000
+#define RESTART_MS	1000	/* a wait daemon starts at most once a second
+				 * while it keeps failing at once */
 
 struct vsent;
 
@@ -64,6 +66,7 @@ struct svc {
 	int armed;			/* in the epoll set */
 	pid_t daemon;			/* wait mode: running daemon */
 	uint64_t idle_since, term_sent;
+	uint64_t started, rearm_at;	/* wait: backoff after a quick end */
 	unsigned long long udp_in;	/* the netns's UDP InDatagrams */
 	double tokens;
 	uint64_t refill;
@@ -221,7 +224,12 @@ reap(void)
 				    WIFSIGNALED(status) ? WTERMSIG(status) :
 				    WEXITSTATUS(status));
 				sv->daemon = 0;
-				arm(sv, 1);
+				/* a daemon that fails at once must not be
+				 * restarted in a tight loop by a flood */
+				if (now_ms() - sv->started < RESTART_MS)
+					sv->rearm_at = sv->started + RESTART_MS;
+				else
+					arm(sv, 1);
 			}
 		}
 		D.kids[i] = D.kids[--D.nkids];
@@ -440,11 +448,11 @@ start_daemon(struct svc *sv)
 				break;
 			refuse(c);
 		}
-		arm(sv, 1);
+		sv->rearm_at = now_ms() + RESTART_MS;	/* tick() re-arms */
 		return;
 	}
 	sv->daemon = pid;
-	sv->idle_since = now_ms();
+	sv->started = sv->idle_since = now_ms();
 	sv->term_sent = 0;
 	sv->udp_in = 0;
 	add_kid(pid, sv->v->name, sv->s.name);
@@ -592,6 +600,9 @@ tick(void)
 
 			if (sv->s.mode == VD_NOWAIT && !sv->armed)
 				arm(sv, 1);	/* after an EMFILE pause */
+			if (sv->s.mode == VD_WAIT && sv->daemon <= 0 &&
+			    !sv->armed && now >= sv->rearm_at)
+				arm(sv, 1);	/* after a restart backoff */
 			if (sv->daemon <= 0)
 				continue;
 			if (sv->term_sent) {

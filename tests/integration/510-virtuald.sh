@@ -69,6 +69,13 @@ service uinetd {
 	idle 2
 	program /usr/bin/netsvc-sockd stdio
 }
+service crashy {
+	port 14
+	protocol udp
+	mode wait
+	user alice
+	program /bin/true
+}
 service env {
 	port 12
 	user alice
@@ -233,6 +240,20 @@ case $i1 in "stdio pid="*" uid=1000 got=hello") pass "UDP wait, inetd style: the
 	*) not_ok "UDP wait, inetd style"; diag "$i1"; diag "$(grep -i sockd "$ROOT/run/web1.log" | tail -3)";; esac
 is "$(timeout 10 bash -c "cat </dev/tcp/$A/9" | cut -c1-5)" "sockd" \
 	"TCP 9 and UDP 9 are two services"
+# attack: a datagram flood at a daemon that exits at once must not make
+# virtuald start it in a tight loop (at most once a second)
+timeout 10 "$PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end = time.time() + 3
+while time.time() < end:
+    s.sendto(b"x" * 100, (sys.argv[1], 14))
+    time.sleep(0.002)' "$A"
+n=$(grep -c 'crashy: started daemon' "$T/virtuald.log")
+[ "$n" -ge 1 ] && [ "$n" -le 6 ]; ok $? "a 3 s flood at a failing UDP daemon: $n starts (backoff)"
+u4=$(udp 9 after)
+case $u4 in "sockd pid="*"got=after") pass "other services are served meanwhile";;
+	*) not_ok "other services are served meanwhile"; diag "$u4";; esac
 
 # a flood: at most 3 programs at once; web2 is served meanwhile
 peer hold "$A" 10 20 2 >"$T/held" &
