@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -132,8 +131,9 @@ exit_code(int status)
 	return 1;
 }
 
-/* The vsd session's end: its EXITED message; 0 when the connection
- * broke without one (*lost set). */
+/* One message of the vsd session: 1 when the session is over (*status
+ * from its EXITED message, or *lost set when the connection broke
+ * without one), 0 for a message that is not for us. */
 static int
 session_status(int sock, int *status, int *lost)
 {

@@ -84,6 +84,30 @@ out=$(TERM=vt220 as_member $P bash -c 'stty rows 41 cols 103
 grep -q "^TERM=vt220" <<<"$out"; ok $? "the caller's TERM is passed"
 grep -q "^41 103$" <<<"$out"; ok $? "the window size reaches the pty"
 
+# a window resized during the session: bevs (holding the master) passes it on
+out=$(as_member $PY - bevs web1 bash -c 'sleep 1.5; stty size' <<'PY'
+import fcntl, os, pty, struct, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 20, 60, 0, 0))
+time.sleep(0.7)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 77, 0, 0))
+out = b""
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    out += d
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
+PY
+)
+grep -q "^33 77$" <<<"$out"; ok $? "a window size change reaches the VS's pty ($out)"
+
 # --- the fds bevs receives -------------------------------------------------
 # fds bevs holds beyond what it inherited from this shell: what vsd gave
 newfds() {	# newfds PID
