@@ -6,7 +6,9 @@
 # are refused and nothing runs; hostile VS names and raw hostile requests
 # are refused and vsd keeps serving; killing the client leaves nothing in
 # the VS; the caller gets no fd but the pty master or its three pipes;
-# the per-user session bound holds; every session is logged.
+# the window size and TERM reach the pty; the per-user session bound
+# holds; every session is logged and caller text cannot forge log lines;
+# vsd stopping ends its sessions; without vsd a member gets exit 3.
 . "$(dirname "$0")/../lib/common.sh"
 . "$VSD_TOP/tests/lib/runtime.sh"
 . "$VSD_TOP/tests/lib/vsd.sh"
