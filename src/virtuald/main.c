@@ -425,10 +425,19 @@ start_daemon(struct svc *sv)
 	else
 		x.listen_name = sv->s.name;	/* fd 3, LISTEN_PID set inside */
 	arm(sv, 0);
-	/* daemons expect a blocking socket, as systemd hands them */
 	fl = fcntl(sv->fd, F_GETFL);
-	fcntl(sv->fd, F_SETFL, fl & ~O_NONBLOCK);
-	pid = vs_run_spawn(&D.conf, sv->v->name, &x, NULL, &err);
+	/* the login right holds for a daemon as for a program per
+	 * connection: without it nothing starts */
+	if (sv->s.login && vd_has_right(&D.conf, sv->v->name, "login",
+	    sv->s.user) != 1) {
+		vs_err_set(&err, EPERM, "not started: user '%s' has no login "
+		    "right", sv->s.user);
+		pid = -1;
+	} else {
+		/* daemons expect a blocking socket, as systemd hands them */
+		fcntl(sv->fd, F_SETFL, fl & ~O_NONBLOCK);
+		pid = vs_run_spawn(&D.conf, sv->v->name, &x, NULL, &err);
+	}
 	if (pid < 0) {
 		log_warnx("%s/%s: %s", sv->v->name, sv->s.name, err.msg);
 		/* drop what waits, or we would spin on it */

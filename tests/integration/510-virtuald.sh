@@ -76,6 +76,13 @@ service crashy {
 	user alice
 	program /bin/true
 }
+service bobd {
+	port 16
+	mode wait
+	user bob
+	login yes
+	program /usr/bin/netsvc-sockd
+}
 service env {
 	port 12
 	user alice
@@ -163,9 +170,17 @@ is "$out" "virtuald: user 'bob' has no login right on web1"$'\r' \
 	"bob without the login right is refused (a planted /etc/vsd/priv in the VS changes nothing)"
 sleep 0.3
 is "$(pgrep -P $VD | wc -l)" 0 "and nothing was started for him"
+out=$(timeout 10 bash -c "cat </dev/tcp/$A/16" 2>/dev/null)
+is "$out" "" "nor does an on-demand daemon of his start"
+grep -q "bobd: not started: user 'bob' has no login right" "$T/virtuald.log"
+ok $? "virtuald logs why"
 echo "login:alice,bob" >"$ROOT/state/priv/web1"
 out=$(timeout 10 bash -c "cat </dev/tcp/$A/8")
 is "$out" "bob-ran uid=1001" "granted on the host, bob's service runs"
+sleep 1.5	# the refused daemon's restart backoff
+out=$(timeout 10 bash -c "cat </dev/tcp/$A/16")
+case $out in "sockd pid="*" uid=1001") pass "and his on-demand daemon ($out)";;
+	*) not_ok "and his on-demand daemon"; diag "$out";; esac
 
 # the client's address, as ucspi-tcp's tcpserver sets it
 out=$(timeout 10 "$PYTHON" -c '
