@@ -172,6 +172,34 @@ test_load_errors(void **state)
 	vs_buf_release(&errs);
 }
 
+/* admin_group: a name or a decimal gid; the bevs session bounds */
+static void
+test_admin_group(void **state)
+{
+	struct vs_conf c;
+	struct vs_buf errs = VS_BUF_INIT;
+	char *p;
+
+	(void)state;
+	p = write_file("g.conf", "admin_group 4242\nbevs_sessions 5\n"
+	    "bevs_sessions_per_user 2\n");
+	assert_int_equal(vs_conf_load(p, 1, &c, &errs), 0);
+	assert_string_equal(c.admin_group, "4242");
+	assert_int_equal(c.bevs_sessions, 5);
+	assert_int_equal(c.bevs_sessions_per_user, 2);
+	vs_conf_release(&c);
+	free(p);
+	p = write_file("g.conf", "admin_group 99999999999\n"
+	    "admin_group ../wheel\nbevs_sessions 0\n");
+	assert_int_equal(vs_conf_load(p, 1, &c, &errs), -1);
+	assert_non_null(strstr(errs.buf, "g.conf:1: admin_group: invalid gid"));
+	assert_non_null(strstr(errs.buf, "g.conf:2: admin_group: invalid "
+	    "group name '../wheel'"));
+	assert_non_null(strstr(errs.buf, "g.conf:3: 'bevs_sessions'"));
+	free(p);
+	vs_buf_release(&errs);
+}
+
 static void
 test_load_missing(void **state)
 {
@@ -234,6 +262,8 @@ main(void)
 		cmocka_unit_test(test_number),
 		cmocka_unit_test_setup_teardown(test_load_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_admin_group, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_load_missing, setup,
 		    teardown),
