@@ -30,6 +30,16 @@
  * redirected connections (limited from outside by ct count) and its own
  * connections to its redirected ports, nothing else.
  *
+ * The timeouts of a redirected connection (the helper sets the netns's
+ * own nf_conntrack_tcp_timeout_* sysctls, which only these connections
+ * use: vsr_knat_sysctls()): an idle established one is forgotten after
+ * vsredirect's idle timeout (-i; the client's next packet then gets a
+ * reset, as the relay would give it), a handshake after 10 s (a spoofed
+ * SYN flood does not hold the per-VS limit for conntrack's 2 minutes), a
+ * closed one after 2 s (no TIME_WAIT entries piling up at a VS's
+ * connection rate).  (An nftables `ct timeout` object would say the same
+ * per rule, but this kernel ignored its policy.)
+ *
  * Input is trusted to be valid here (the address passed
  * vs_valid_vs_ip(), ports are numbers in range), so nothing from a
  * file can reach the script as text.
@@ -91,6 +101,30 @@ port_set(struct vs_buf *out, const struct vsr_rules *rs, int targets)
 	vs_buf_addf(out, " }");
 }
 
+/* name, value pairs, NULL-terminated; idle_s 0 = conntrack's 5 days */
+void
+vsr_knat_sysctls(int idle_s, char idle[16], const char *kv[21])
+{
+	static const char *const fixed[] = {
+		"nf_conntrack_tcp_loose", "0",
+		"nf_conntrack_tcp_timeout_syn_sent", "10",
+		"nf_conntrack_tcp_timeout_syn_recv", "10",
+		"nf_conntrack_tcp_timeout_fin_wait", "10",
+		"nf_conntrack_tcp_timeout_close_wait", "10",
+		"nf_conntrack_tcp_timeout_last_ack", "10",
+		"nf_conntrack_tcp_timeout_time_wait", "2",
+		"nf_conntrack_tcp_timeout_close", "2",
+	};
+	size_t i;
+
+	snprintf(idle, 16, "%d", idle_s > 0 ? idle_s : 432000);
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		kv[i] = fixed[i];
+	kv[i++] = "nf_conntrack_tcp_timeout_established";
+	kv[i++] = idle;
+	kv[i] = NULL;
+}
+
 void
 vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
     struct vs_buf *out)
@@ -107,7 +141,7 @@ vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
 	 * redirected connections, so that the VS cannot fill it with
 	 * flows of its own (UDP, outgoing connections, direct clients;
 	 * a non-SYN packet of an unknown flow makes no entry either,
-	 * nf_conntrack_tcp_loose is 0 in the VS's netns).  lo: packets
+	 * nf_conntrack_tcp_loose is 0 in the VS's netns: sysctls).  lo: packets
 	 * that went out through the output chain keep their conntrack */
 	vs_buf_addf(out, "  chain notrack_in {\n"
 	    "    type filter hook prerouting priority raw; policy accept;\n"

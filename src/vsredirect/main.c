@@ -222,7 +222,7 @@ knat_remove(struct vsent *v)
 
 /* Make v's table hold rs's kernel rules (asking the helper only when
  * they changed).  If that fails, rs's kernel rules turn into relay
- * rules, and stay so while they stay the ones that failed. */
+ * rules (v->kfailed: vsent_sync() relays them while they stay so). */
 static void
 knat_sync(struct vsent *v, struct vsr_rules *rs, int max)
 {
@@ -234,10 +234,6 @@ knat_sync(struct vsent *v, struct vsr_rules *rs, int max)
 	vsr_knat_script(v->ip, rs, max, &script);
 	if (v->kscript && !strcmp(v->kscript, script.buf))
 		goto out;
-	if (v->kfailed && !strcmp(v->kfailed, script.buf)) {
-		vsr_rules_relay_all(rs);
-		goto out;
-	}
 	if (knat_install(v, script.buf, 0, &err) == 0) {
 		free(v->kfailed);
 		v->kfailed = NULL;
@@ -321,7 +317,8 @@ vsent_sync(struct vsent *v, const struct vsr_rules *rules)
 
 	vs_relay_group_set_limit(v->g, max);
 	if (v->kfailed) {
-		/* still the rules that failed?  then they are relayed */
+		/* still the rules nft refused?  then they are relayed, and
+		 * listened for before anything else (no log churn) */
 		struct vs_buf script = VS_BUF_INIT;
 
 		vsr_knat_script(v->ip, &rs, max, &script);
@@ -667,6 +664,7 @@ main(int argc, char **argv)
 	helper.proxy = D.proxy;
 	helper.mode = D.mode;
 	helper.max_per_vs = D.max_per_vs;
+	helper.idle_s = D.o.idle_timeout_ms / 1000;
 	D.priv = vsr_helper_start(&helper, D.user, &D.priv_pid, &err);
 	if (D.priv < 0)
 		fatalx("privileged helper: %s", err.msg);

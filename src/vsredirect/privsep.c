@@ -245,9 +245,14 @@ do_knat(struct vsr_helper *h, const struct vsr_req *q, int sock)
 		vsr_knat_script(rec.ip, &rules, rules.max_conns > 0 ?
 		    rules.max_conns : h->max_per_vs, &script);
 	rc = vs_nft_run(nsfd, script.buf, &err);
-	/* a stray TCP packet must not make a conntrack entry (knat.c) */
-	if (rc == 0 && q->op == VSR_OP_KNAT)
-		rc = vs_nft_sysctl(nsfd, "nf_conntrack_tcp_loose", "0", &err);
+	if (rc == 0 && q->op == VSR_OP_KNAT) {
+		/* no loose pickup, the timeouts (knat.c) */
+		const char *kv[21];
+		char idle[16];
+
+		vsr_knat_sysctls(h->idle_s, idle, kv);
+		rc = vs_nft_sysctls(nsfd, kv, &err);
+	}
 	close(nsfd);
 	vs_buf_release(&script);
 	if (rc < 0)

@@ -64,6 +64,15 @@ void vsr_rules_relay_all(struct vsr_rules *rs);
 void vsr_knat_script(const char *ip, const struct vsr_rules *rs,
     int max_conns, struct vs_buf *out);
 
+/*
+ * The conntrack sysctls (net.netfilter.NAME) the VS's netns gets with
+ * its table, as NAME, VALUE pairs in kv, NULL-terminated: no loose
+ * pickup, short handshake and close timeouts, and an established
+ * connection forgotten after idle_s seconds (0: conntrack's 5 days).
+ * idle is storage for that number.
+ */
+void vsr_knat_sysctls(int idle_s, char idle[16], const char *kv[21]);
+
 /* The script that removes whatever vsr_knat_script() installed. */
 const char *vsr_knat_flush(void);
 
@@ -138,6 +147,7 @@ struct vsr_helper {
 	enum vs_proxy_version proxy;
 	enum vsr_mode mode;	/* VSR_RELAY: -R, no nft, no CAP_NET_ADMIN */
 	int max_per_vs;		/* -M: kernel mode's limit if a VS sets none */
+	int idle_s;		/* -i: kernel mode's idle timeout */
 };
 
 /*

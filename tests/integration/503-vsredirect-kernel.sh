@@ -198,10 +198,34 @@ wait_until 5 bash -c "! kill -0 $HELPER 2>/dev/null"; ok $? "kill -9: the helper
 out=$(peer halfclose "$A" 90 1); ok $? "port 90 still served by the table left behind ($out)"
 printf 'redirect 91 to 8099\nredirect 95 to 8095 mode relay\n' >"$ROOT/state/redirect/web1"
 mv "$T/vsredirect.log" "$T/vsredirect.log.1"
-start_vsredirect -s 1 -M 5 || bail "vsredirect did not start again"
+start_vsredirect -s 1 -M 5 -i 2 || bail "vsredirect did not start again"
 wait_until 5 bash -c "nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect | grep -q 'dport 91 dnat' && ! nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect | grep -q 'dport 90 '"
 ok $? "the next start replaced it (port 91 in, port 90 gone)"
 is "$(peer reset "$A" 90 2>&1)" "refused: nobody listens" "port 90 is no longer redirected"
+# idle timeout (-i 2) in kernel mode: conntrack forgets the connection,
+# the client's next packet gets a reset
+idle() {
+	"$PYTHON" - "$A" 91 "$1" <<'PY'
+import socket, sys, time
+c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+time.sleep(float(sys.argv[3]))
+try:
+    c.sendall(b"x" * 1000)
+    time.sleep(0.3)		# the answer to it: a reset, or nothing yet
+    c.shutdown(socket.SHUT_WR)
+    print(c.recv(100).decode().split()[0])
+except (ConnectionResetError, BrokenPipeError):
+    print("reset")
+except OSError as e:		# ENOTCONN: reset before the shutdown
+    print("reset" if e.errno == 107 else e)
+PY
+}
+is "$(in_vs web1 cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)" 2 \
+	"web1's netns: an established redirected connection lives -i seconds idle"
+is "$(cat /proc/sys/net/netfilter/nf_conntrack_tcp_timeout_established)" 432000 \
+	"the host's conntrack timeouts are untouched"
+is "$(idle 1)" "got" "idle 1 s of 2: the connection lives"
+is "$(idle 3.5)" "reset" "idle 3.5 s of 2: reset, as the relay's idle timeout"
 
 # the table goes with the VS's namespace; a restart gets a new one
 vs_down web1
@@ -213,4 +237,19 @@ ok $? "restarted web1 gets its table again"
 
 kill -TERM $VSR_PID; wait $VSR_PID; is "$?" 0 "SIGTERM: clean exit"
 ok "$(! table web1 >/dev/null; echo $?)" "exiting removes the table"
+
+# no working nft (a kernel without nftables, a missing binary): the
+# kernel rules are relayed instead, and said so
+mkdir -p "$T/fakebin"
+printf '#!/bin/sh\necho "Error: Could not process rule: No such file or directory" >&2\nexit 1\n' \
+	>"$T/fakebin/nft"
+chmod 755 "$T/fakebin/nft"
+mv "$T/vsredirect.log" "$T/vsredirect.log.2"
+PATH=$T/fakebin:$PATH start_vsredirect -s 1 || bail "vsredirect did not start (fake nft)"
+wait_until 5 grep -q "web1: kernel mode not available, relaying instead: nft failed: Error: Could not process rule" "$T/vsredirect.log"
+ok $? "nft failing: vsredirect says so"
+peer_bg web1 serve "$A" 8099 halfclose
+wait_until 5 bash -c "nsenter --net=$ROOT/run/netns/web1 ss -Hltn | grep -q '$A:91 '"
+ok $? "and listens on port 91 itself"
+out=$(peer halfclose "$A" 91 1); ok $? "port 91 relayed ($out)"
 netsvc_done

@@ -283,6 +283,11 @@ test_knat_script(void **state)
 	vsr_knat_script("10.9.0.1", &rs, 7, &b);
 	assert_non_null(strstr(b.buf, "table ip vsredirect {}\n"
 	    "delete table ip vsredirect\ntable ip vsredirect {\n"));
+	/* only the redirected connections are tracked */
+	assert_non_null(strstr(b.buf, "ip daddr 10.9.0.1 tcp dport { 80, 70 } "
+	    "return\n    notrack\n"));
+	assert_non_null(strstr(b.buf, "ip saddr 10.9.0.1 tcp sport { 8080 } "
+	    "tcp flags & (syn | ack) != syn return\n    notrack\n"));
 	assert_non_null(strstr(b.buf, "type nat hook prerouting priority "
 	    "dstnat; policy accept;\n"
 	    "    ip daddr 10.9.0.1 tcp dport 80 dnat to 10.9.0.1:8080\n"
@@ -296,6 +301,28 @@ test_knat_script(void **state)
 	vsr_knat_script("10.9.0.1", &rs, 7, &b);
 	assert_string_equal(b.buf, vsr_knat_flush());
 	vs_buf_release(&b);
+}
+
+/* The sysctls: names a sysctl can have, the idle timeout last */
+static void
+test_knat_sysctls(void **state)
+{
+	const char *kv[21];
+	char idle[16];
+	int i;
+
+	(void)state;
+	vsr_knat_sysctls(600, idle, kv);
+	for (i = 0; kv[i]; i += 2) {
+		assert_non_null(kv[i + 1]);
+		assert_int_equal(strncmp(kv[i], "nf_conntrack_tcp_", 17), 0);
+	}
+	assert_int_equal(i, 18);
+	assert_string_equal(kv[16], "nf_conntrack_tcp_timeout_established");
+	assert_string_equal(kv[17], "600");
+	assert_string_equal(kv[1], "0");		/* tcp_loose */
+	vsr_knat_sysctls(0, idle, kv);
+	assert_string_equal(kv[17], "432000");	/* conntrack's 5 days */
 }
 
 static void
@@ -326,6 +353,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_knat_relay_only, setup,
 		    teardown),
 		cmocka_unit_test(test_knat_script),
+		cmocka_unit_test(test_knat_sysctls),
 	};
 
 	log_init("test_vsrprivsep", 1, 0);

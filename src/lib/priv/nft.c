@@ -160,41 +160,48 @@ vs_nft_run(int nsfd, const char *script, struct vs_err *err)
 }
 
 int
-vs_nft_sysctl(int nsfd, const char *name, const char *value,
-    struct vs_err *err)
+vs_nft_sysctls(int nsfd, const char *const *kv, struct vs_err *err)
 {
-	size_t len = strlen(value);
 	pid_t pid;
-	int st;
+	int i, st;
 
-	if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-	    strlen(name))
-		return vs_err_set(err, EINVAL, "invalid sysctl name '%s'", name);
+	for (i = 0; kv[i]; i += 2)
+		if (!kv[i + 1] || !*kv[i] || strspn(kv[i],
+		    "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(kv[i]))
+			return vs_err_set(err, EINVAL, "invalid sysctl '%s'",
+			    kv[i]);
 	pid = fork();
 	if (pid < 0)
 		return vs_err_sys(err, "sysctl: fork");
 	if (pid == 0) {
-		char path[128];
-		int fd;
-
-		/* /proc/sys/net is the opener's netns: enter first */
+		/* /proc/sys/net is the opener's netns: enter first; the
+		 * exit status is the index of the failing pair + 1 */
 		if (nsfd >= 0 && setns(nsfd, CLONE_NEWNET) < 0)
-			_exit(errno & 0xff);
-		snprintf(path, sizeof(path), "/proc/sys/net/netfilter/%s",
-		    name);
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, value, len) != (ssize_t)len)
-			_exit(errno ? errno & 0xff : EIO);
+			_exit(255);
+		for (i = 0; kv[i]; i += 2) {
+			char path[128];
+			size_t len = strlen(kv[i + 1]);
+			int fd;
+
+			snprintf(path, sizeof(path),
+			    "/proc/sys/net/netfilter/%s", kv[i]);
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, kv[i + 1], len) != (ssize_t)len)
+				_exit(i / 2 + 1);
+			close(fd);
+		}
 		_exit(0);
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return vs_err_sys(err, "sysctl: waitpid");
 	if (!WIFEXITED(st))
-		return vs_err_set(err, EIO, "sysctl %s: child killed", name);
-	if (WEXITSTATUS(st)) {
-		errno = WEXITSTATUS(st);
-		return vs_err_sys(err, "sysctl net.netfilter.%s", name);
-	}
+		return vs_err_set(err, EIO, "sysctl: child killed");
+	if (WEXITSTATUS(st) == 255)
+		return vs_err_set(err, EPERM, "sysctl: cannot enter the "
+		    "network namespace");
+	if (WEXITSTATUS(st))
+		return vs_err_set(err, EIO, "cannot set net.netfilter.%s",
+		    kv[(WEXITSTATUS(st) - 1) * 2]);
 	return 0;
 }

@@ -26,11 +26,11 @@
 int vs_nft_run(int nsfd, const char *script, struct vs_err *err);
 
 /*
- * Write value to /proc/sys/net/netfilter/name as seen from the network
- * namespace nsfd (a child process enters it; the same privileges as
- * vs_nft_run()).  name is [a-z0-9_] only.  0, or -1 with errno and err.
+ * Write each value to /proc/sys/net/netfilter/NAME as seen from the
+ * network namespace nsfd (a child process enters it; the same privileges
+ * as vs_nft_run()).  kv: NAME, VALUE, ..., NULL; NAME is [a-z0-9_] only.
+ * Stops at the first failure.  0, or -1 with errno and err naming it.
  */
-int vs_nft_sysctl(int nsfd, const char *name, const char *value,
-    struct vs_err *err);
+int vs_nft_sysctls(int nsfd, const char *const *kv, struct vs_err *err);
 
 #endif
