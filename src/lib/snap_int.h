@@ -11,6 +11,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 #include <zstd.h>
@@ -61,6 +62,64 @@ void snap_progress(struct snap_progress *p, long long done, int force);
 
 /* ---- writing -------------------------------------------------------- */
 
+/* snap_hashq.c: member digests on a thread of their own.  Messages go in
+ * order: begin (the digest line), data, end (the member's name); end
+ * appends "HEX NAME" to the seal buffer given to _new.  File data is read
+ * straight into _space() (blocks while the pool is used up) and handed
+ * over with _commit(n); _data() copies.  _finish() waits for the thread
+ * (the seal is complete afterwards) and fails if hashing failed. */
+struct snap_hashq;
+struct snap_hashq *snap_hashq_new(struct vs_buf *seal, struct vs_err *err);
+void snap_hashq_begin(struct snap_hashq *q, const char *line);
+unsigned char *snap_hashq_space(struct snap_hashq *q, size_t *room);
+void snap_hashq_commit(struct snap_hashq *q, size_t n);
+void snap_hashq_data(struct snap_hashq *q, const void *data, size_t len);
+void snap_hashq_end(struct snap_hashq *q, const char *name);
+int snap_hashq_finish(struct snap_hashq *q, struct vs_err *err);
+void snap_hashq_free(struct snap_hashq *q);
+
+void snap_hashq_digest(struct snap_hashq *q,
+    const unsigned char d[VS_HASH_LEN], const char *name);
+
+#define SNAP_STAGE	(64 << 10)	/* small writes gathered for zstd */
+
+/* The line a member's seal digest starts with (FORMAT.md). */
+void snap_digest_line(struct archive_entry *e, struct vs_buf *l);
+
+/* snap_prep.c: the entries of a save, prepared ahead of the writer by a
+ * few threads (see there).  The walk fills path, target, st and skel
+ * (fd -1); snap_prep_wait(i), in order, returns with e (NULL: the object
+ * is gone or was replaced, skip it), fd (a regular file above the small
+ * size, to be streamed) or data + digest (a small file's content and its
+ * member digest, hashed = 1) filled, or fails with the item's error;
+ * snap_prep_done(i) releases them.  Items that are skeleton inodes are
+ * only prepared when full. */
+struct snap_item {
+	char *path;
+	char *target;			/* symlink */
+	struct stat st;
+	int skel;			/* index + 1 into the skeleton list */
+	int skel_symlink;		/* the skeleton's symlink inode
+					 * (clone.h) */
+	/* filled by the preparation */
+	struct archive_entry *e;
+	int fd;
+	unsigned char *data;
+	unsigned char digest[VS_HASH_LEN];
+	int hashed;
+	int errnum;
+	char *errmsg;
+	int ready;
+};
+
+struct snap_prep;
+struct snap_prep *snap_prep_start(struct snap_item *it, size_t n,
+    int rootfd, long long base, long long count, int full,
+    struct vs_err *err);
+int snap_prep_wait(struct snap_prep *p, size_t i, struct vs_err *err);
+void snap_prep_done(struct snap_prep *p, size_t i);
+void snap_prep_stop(struct snap_prep *p);
+
 struct snap_writer {
 	int fd;
 	ZSTD_CCtx *cctx;
@@ -69,8 +128,11 @@ struct snap_writer {
 	struct archive *a;
 	struct archive_entry_linkresolver *lr;
 	struct vs_buf seal;		/* "hex path" per member so far */
-	struct vs_hash h;		/* digest of the current member */
+	struct snap_hashq *hq;		/* digests, until the seal */
+	struct vs_hash h;		/* the seal member's own digest */
 	int in_member;
+	int prehashed;			/* current member's digest is known */
+	unsigned char digest[VS_HASH_LEN];
 	char *mpath;			/* name of the current member */
 	long long entries, data_bytes, skel_files;
 	long long written;		/* compressed bytes */
@@ -78,7 +140,8 @@ struct snap_writer {
 	long long done;			/* member data bytes, for progress */
 	struct snap_progress prog;
 	int ioerr;			/* errno of a failed write callback */
-	unsigned char *iobuf;
+	unsigned char *stage;		/* small writes, SNAP_STAGE bytes */
+	size_t staged;
 };
 
 int snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
@@ -88,6 +151,12 @@ int snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
  * then *is_link = 1 and no data may follow). */
 int snap_writer_begin(struct snap_writer *w, struct archive_entry *e,
     int *is_link, struct vs_err *err);
+/* The same for a member whose digest (of e's line and the data to come)
+ * was computed already: the data is then not hashed again.  Unless it
+ * turns into a hard link, whose digest is computed as usual. */
+int snap_writer_begin_hashed(struct snap_writer *w, struct archive_entry *e,
+    const unsigned char digest[VS_HASH_LEN], int *is_link,
+    struct vs_err *err);
 int snap_writer_data(struct snap_writer *w, const void *buf, size_t len,
     struct vs_err *err);
 int snap_writer_end(struct snap_writer *w, struct vs_err *err);

@@ -16,8 +16,6 @@
 #include "xmem.h"
 #include "banned.h"
 
-#define IOBUF	(1 << 20)
-
 /* ---- progress ------------------------------------------------------- */
 
 void
@@ -61,22 +59,31 @@ entry_type(struct archive_entry *e)
  * "path\ntype\nmode\nuid\ngid\nmtime\nsize\nlink\n" (mode octal, the rest
  * decimal, link = hard-link or symlink target) followed by the logical
  * content (holes of sparse files as zeros).  FORMAT.md has the details.
+ * A writer computes them on threads of its own (snap_hashq.c, and
+ * snap_prep.c for small files).
  */
-static int
-digest_begin(struct vs_hash *h, struct archive_entry *e, struct vs_err *err)
+void
+snap_digest_line(struct archive_entry *e, struct vs_buf *l)
 {
-	struct vs_buf l = VS_BUF_INIT;
 	const char *link = archive_entry_hardlink(e);
-	int rc;
 
 	if (!link)
 		link = archive_entry_symlink(e);
-	vs_buf_addf(&l, "%s\n%c\n%o\n%lld\n%lld\n%lld\n%lld\n%s\n",
+	vs_buf_addf(l, "%s\n%c\n%o\n%lld\n%lld\n%lld\n%lld\n%s\n",
 	    archive_entry_pathname(e), entry_type(e),
 	    (unsigned)(archive_entry_mode(e) & 07777),
 	    (long long)archive_entry_uid(e), (long long)archive_entry_gid(e),
 	    (long long)archive_entry_mtime(e),
 	    (long long)archive_entry_size(e), link ? link : "");
+}
+
+static int
+digest_begin(struct vs_hash *h, struct archive_entry *e, struct vs_err *err)
+{
+	struct vs_buf l = VS_BUF_INIT;
+	int rc;
+
+	snap_digest_line(e, &l);
 	rc = vs_hash_init(h, err);
 	if (rc == 0)
 		rc = vs_hash_update(h, l.buf, l.len, err);
@@ -118,10 +125,10 @@ hash_zeros(struct vs_hash *h, long long n, struct vs_err *err)
 
 /* ---- writing -------------------------------------------------------- */
 
-static la_ssize_t
-w_write(struct archive *a, void *ctx, const void *buf, size_t len)
+/* Compress len bytes at buf into the archive file. */
+static int
+zfeed(struct snap_writer *w, struct archive *a, const void *buf, size_t len)
 {
-	struct snap_writer *w = ctx;
 	ZSTD_inBuffer in = { buf, len, 0 };
 
 	while (in.pos < in.size) {
@@ -157,6 +164,39 @@ w_write(struct archive *a, void *ctx, const void *buf, size_t len)
 			w->flushed = w->written;
 		}
 	}
+	return 0;
+}
+
+static int
+stage_flush(struct snap_writer *w, struct archive *a)
+{
+	size_t n = w->staged;
+
+	w->staged = 0;
+	return n ? zfeed(w, a, w->stage, n) : 0;
+}
+
+/*
+ * libarchive's write callback.  The archive is unblocked (bytes per block
+ * 0), so file data arrives here straight from the caller's buffer, without
+ * libarchive copying it into blocks first; the many small writes of tar
+ * headers and padding are gathered here instead, since each call into
+ * multi-threaded zstd costs a lock round.
+ */
+static la_ssize_t
+w_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+	struct snap_writer *w = ctx;
+
+	if (len < SNAP_STAGE / 4) {
+		if (w->staged + len > SNAP_STAGE && stage_flush(w, a) < 0)
+			return -1;
+		memcpy(w->stage + w->staged, buf, len);
+		w->staged += len;
+		return len;
+	}
+	if (stage_flush(w, a) < 0 || zfeed(w, a, buf, len) < 0)
+		return -1;
 	return len;
 }
 
@@ -182,9 +222,13 @@ snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
 	 * built without threads: not an error. */
 	if (threads > 1)
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, threads);
+
 	w->zcap = ZSTD_CStreamOutSize();
 	w->zbuf = xmalloc(w->zcap);
-	w->iobuf = xmalloc(IOBUF);
+	w->stage = xmalloc(SNAP_STAGE);
+	w->hq = snap_hashq_new(&w->seal, err);
+	if (!w->hq)
+		return -1;
 	w->a = archive_write_new();
 	w->lr = archive_entry_linkresolver_new();
 	archive_entry_linkresolver_set_strategy(w->lr,
@@ -192,7 +236,7 @@ snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
 	/* full pax (not "restricted"): every entry keeps its nanoseconds */
 	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
 	    archive_write_add_filter_none(w->a) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(w->a, 65536) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(w->a, 0) != ARCHIVE_OK ||
 	    archive_write_open(w->a, w, NULL, w_write, NULL) != ARCHIVE_OK)
 		return vs_err_set(err, archive_errno(w->a) ? archive_errno(w->a)
 		    : EIO, "archive: %s", archive_error_string(w->a));
@@ -213,6 +257,14 @@ int
 snap_writer_begin(struct snap_writer *w, struct archive_entry *e,
     int *is_link, struct vs_err *err)
 {
+	return snap_writer_begin_hashed(w, e, NULL, is_link, err);
+}
+
+int
+snap_writer_begin_hashed(struct snap_writer *w, struct archive_entry *e,
+    const unsigned char digest[VS_HASH_LEN], int *is_link,
+    struct vs_err *err)
+{
 	struct archive_entry *spare = NULL;
 
 	*is_link = 0;
@@ -224,7 +276,17 @@ snap_writer_begin(struct snap_writer *w, struct archive_entry *e,
 	}
 	if (*is_link)
 		archive_entry_set_size(e, 0);	/* as readers see it */
-	if (digest_begin(&w->h, e, err) < 0)
+	w->prehashed = 0;
+	if (w->hq && digest && !*is_link) {
+		memcpy(w->digest, digest, VS_HASH_LEN);
+		w->prehashed = 1;
+	} else if (w->hq) {
+		struct vs_buf l = VS_BUF_INIT;
+
+		snap_digest_line(e, &l);
+		snap_hashq_begin(w->hq, l.buf);
+		vs_buf_release(&l);
+	} else if (digest_begin(&w->h, e, err) < 0)
 		return -1;
 	w->in_member = 1;
 	free(w->mpath);
@@ -237,14 +299,13 @@ snap_writer_begin(struct snap_writer *w, struct archive_entry *e,
 	return 0;
 }
 
-int
-snap_writer_data(struct snap_writer *w, const void *buf, size_t len,
+/* Write len bytes at buf (already handed to the hashing) as data. */
+static int
+put_data(struct snap_writer *w, const void *buf, size_t len,
     struct vs_err *err)
 {
 	const char *p = buf;
 
-	if (vs_hash_update(&w->h, buf, len, err) < 0)
-		return -1;
 	while (len > 0) {
 		la_ssize_t n = archive_write_data(w->a, p, len);
 
@@ -259,11 +320,33 @@ snap_writer_data(struct snap_writer *w, const void *buf, size_t len,
 }
 
 int
+snap_writer_data(struct snap_writer *w, const void *buf, size_t len,
+    struct vs_err *err)
+{
+	if (w->prehashed)
+		;
+	else if (w->hq)
+		snap_hashq_data(w->hq, buf, len);
+	else if (vs_hash_update(&w->h, buf, len, err) < 0)
+		return -1;
+	return put_data(w, buf, len, err);
+}
+
+int
 snap_writer_end(struct snap_writer *w, struct vs_err *err)
 {
 	if (!w->in_member)
 		return 0;
 	w->in_member = 0;
+	if (w->prehashed) {
+		w->prehashed = 0;
+		snap_hashq_digest(w->hq, w->digest, w->mpath);
+		return 0;
+	}
+	if (w->hq) {
+		snap_hashq_end(w->hq, w->mpath);
+		return 0;
+	}
 	return digest_end(&w->h, w->mpath, &w->seal, err);
 }
 
@@ -301,9 +384,16 @@ snap_writer_copy_fd(struct snap_writer *w, int fd, long long size,
 {
 	long long off = 0;
 
+	/* read straight into a buffer of the hashing thread's pool */
+	if (!w->hq || w->prehashed)
+		return vs_err_set(err, EINVAL, "'%s': not a streamed member",
+		    what);
 	while (off < size) {
-		size_t want = size - off > IOBUF ? IOBUF : (size_t)(size - off);
-		ssize_t n = pread(fd, w->iobuf, want, off);
+		size_t room;
+		unsigned char *b = snap_hashq_space(w->hq, &room);
+		size_t want = size - off > (long long)room ? room :
+		    (size_t)(size - off);
+		ssize_t n = pread(fd, b, want, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -312,10 +402,11 @@ snap_writer_copy_fd(struct snap_writer *w, int fd, long long size,
 		if (n == 0) {
 			/* shrank while we read it: pad with zeros so the
 			 * archive stays well-formed */
-			memset(w->iobuf, 0, want);
+			memset(b, 0, want);
 			n = want;
 		}
-		if (snap_writer_data(w, w->iobuf, n, err) < 0)
+		snap_hashq_commit(w->hq, n);
+		if (put_data(w, b, n, err) < 0)
 			return -1;
 		off += n;
 	}
@@ -352,6 +443,13 @@ snap_writer_finish(struct snap_writer *w, struct vs_err *err)
 	size_t r;
 	int rc;
 
+	/* every digest computed; the seal member itself is hashed inline
+	 * (its digest is in no seal) */
+	rc = snap_hashq_finish(w->hq, err);
+	snap_hashq_free(w->hq);
+	w->hq = NULL;
+	if (rc < 0)
+		return -1;
 	/* The seal covers every member before it; it is not in itself. */
 	vs_buf_add(&s, w->seal.buf, w->seal.len);
 	vs_buf_addf(&s, "entries %lld\nbytes %lld\nskel %lld\nend\n",
@@ -360,7 +458,8 @@ snap_writer_finish(struct snap_writer *w, struct vs_err *err)
 	vs_buf_release(&s);
 	if (rc < 0)
 		return -1;
-	if (archive_write_close(w->a) != ARCHIVE_OK)
+	if (archive_write_close(w->a) != ARCHIVE_OK ||
+	    stage_flush(w, w->a) < 0)
 		return werr(w, err, "close");
 	do {
 		ZSTD_outBuffer out = { w->zbuf, w->zcap, 0 };
@@ -391,6 +490,7 @@ snap_writer_finish(struct snap_writer *w, struct vs_err *err)
 void
 snap_writer_release(struct snap_writer *w)
 {
+	snap_hashq_free(w->hq);		/* before the seal it fills */
 	if (w->a)
 		archive_write_free(w->a);
 	if (w->lr)
@@ -400,7 +500,7 @@ snap_writer_release(struct snap_writer *w)
 	if (w->in_member)
 		vs_hash_release(&w->h);
 	free(w->zbuf);
-	free(w->iobuf);
+	free(w->stage);
 	free(w->mpath);
 	vs_buf_release(&w->seal);
 	memset(w, 0, sizeof(*w));

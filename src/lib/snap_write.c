@@ -43,120 +43,7 @@ snap_open_beneath(int dirfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-/* ---- ACL and capability xattrs, owners relative to the VS ----------- */
-
-/* Kernel's binary form of system.posix_acl_* (linux/posix_acl_xattr.h). */
-struct acl_hdr { uint32_t version; };
-struct acl_ent { uint16_t tag, perm; uint32_t id; };
-#define ACL_XVERSION	2
-
-static const struct { uint16_t k; int a; } acl_tags[] = {
-	{ 0x01, ARCHIVE_ENTRY_ACL_USER_OBJ },
-	{ 0x02, ARCHIVE_ENTRY_ACL_USER },
-	{ 0x04, ARCHIVE_ENTRY_ACL_GROUP_OBJ },
-	{ 0x08, ARCHIVE_ENTRY_ACL_GROUP },
-	{ 0x10, ARCHIVE_ENTRY_ACL_MASK },
-	{ 0x20, ARCHIVE_ENTRY_ACL_OTHER },
-};
-
-/* Add the ACL in xattr form (ids shifted by -base) to e.  Named ids
- * outside the VS become "nobody" (65534), as the VS itself sees them. */
-static void
-acl_to_entry(struct archive_entry *e, int type, const char *v, size_t len,
-    long long base, long long count)
-{
-	const struct acl_hdr *h = (const void *)v;
-	size_t i, j, n;
-
-	if (len < sizeof(*h) || h->version != ACL_XVERSION)
-		return;
-	n = (len - sizeof(*h)) / sizeof(struct acl_ent);
-	for (i = 0; i < n; i++) {
-		struct acl_ent a;
-		long long id = -1;
-
-		memcpy(&a, v + sizeof(*h) + i * sizeof(a), sizeof(a));
-		for (j = 0; j < ARRAY_SIZE(acl_tags); j++)
-			if (acl_tags[j].k == a.tag)
-				break;
-		if (j == ARRAY_SIZE(acl_tags))
-			continue;
-		if (a.tag == 0x02 || a.tag == 0x08) {
-			id = (long long)a.id - base;
-			if (id < 0 || id >= count)
-				id = 65534;
-		}
-		archive_entry_acl_add_entry(e, type, a.perm & 7,
-		    acl_tags[j].a, (int)id, NULL);
-	}
-}
-
-/* VFS_CAP_REVISION_3 carries the uid of the user namespace's root it is
- * valid for: stored relative like every owner. */
-#define CAP_V2_LEN	20
-#define CAP_V3_LEN	24
-#define CAP_REV_MASK	0xff000000u
-#define CAP_REV2	0x02000000u
-#define CAP_REV3	0x03000000u
-
-static void
-add_xattrs(struct archive_entry *e, int fd, const char *path,
-    long long base, long long count)
-{
-	char names[65536], val[65536];
-	ssize_t nl, vl;
-	char *n;
-
-	nl = flistxattr(fd, names, sizeof(names));
-	if (nl <= 0)
-		return;
-	for (n = names; n < names + nl; n += strlen(n) + 1) {
-		vl = fgetxattr(fd, n, val, sizeof(val));
-		if (vl < 0)
-			continue;
-		if (strcmp(n, "system.posix_acl_access") == 0)
-			acl_to_entry(e, ARCHIVE_ENTRY_ACL_TYPE_ACCESS, val, vl,
-			    base, count);
-		else if (strcmp(n, "system.posix_acl_default") == 0)
-			acl_to_entry(e, ARCHIVE_ENTRY_ACL_TYPE_DEFAULT, val,
-			    vl, base, count);
-		else if (strncmp(n, "user.", 5) == 0)
-			archive_entry_xattr_add_entry(e, n, val, vl);
-		else if (strcmp(n, "security.capability") == 0) {
-			uint32_t magic, root;
-
-			if (vl < CAP_V2_LEN)
-				continue;
-			memcpy(&magic, val, 4);
-			if ((magic & CAP_REV_MASK) == CAP_REV3 &&
-			    vl >= CAP_V3_LEN) {
-				memcpy(&root, val + 20, 4);
-				if ((long long)root < base ||
-				    (long long)root >= base + count) {
-					log_warnx("'%s': file capabilities for "
-					    "another namespace, not saved",
-					    path);
-					continue;
-				}
-				root -= base;
-				memcpy(val + 20, &root, 4);
-			}
-			archive_entry_xattr_add_entry(e, n, val, vl);
-		} else
-			log_debug("%s: '%s': xattr %s not saved", __func__,
-			    path, n);
-	}
-}
-
 /* ---- the walk ------------------------------------------------------- */
-
-struct item {
-	char *path;
-	char *target;		/* symlink */
-	struct stat st;
-	int skel;		/* index + 1 into the skeleton list, or 0 */
-	int skel_symlink;	/* the skeleton's symlink inode (clone.h) */
-};
 
 struct save {
 	const struct vs_conf *conf;
@@ -164,7 +51,7 @@ struct save {
 	int rootfd, skelfd;
 	struct stat skelst;
 	struct vs_manifest man;		/* the skeleton's, may be empty */
-	struct item *it;
+	struct snap_item *it;
 	size_t n, alloc;
 	struct snap_skellist sk;
 	int full;
@@ -259,7 +146,7 @@ static int
 walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 {
 	struct save *s = ctx;
-	struct item *it;
+	struct snap_item *it;
 
 	if (e->mount) {
 		log_warnx("'%s' is another mount: not saved", e->path);
@@ -274,6 +161,7 @@ walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 	xgrow(&s->it, sizeof(*s->it), s->n + 1, &s->alloc);
 	it = &s->it[s->n++];
 	memset(it, 0, sizeof(*it));
+	it->fd = -1;
 	it->path = xstrdup(e->path);
 	it->st = *e->st;
 	if (S_ISLNK(e->st->st_mode)) {
@@ -313,92 +201,27 @@ walk_fn(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
 
 /* ---- writing the tree ------------------------------------------------ */
 
+/* Write item i, prepared by snap_prep.c. */
 static int
-own(long long host, long long base, long long count, int *foreign)
+write_item(struct snap_writer *w, struct snap_item *it, struct vs_err *err)
 {
-	if (host >= base && host < base + count)
-		return (int)(host - base);
-	*foreign = 1;
-	return 65534;
-}
+	int link = 0;
 
-static int
-write_item(struct save *s, struct snap_writer *w, struct item *it,
-    struct vs_err *err)
-{
-	struct archive_entry *e;
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *name = NULL;
-	const struct stat *st = &it->st;
-	long long base = s->rec->uid_base, count = s->rec->uid_count;
-	mode_t mode = st->st_mode & 07777;
-	int foreign = 0, link = 0, rc = -1;
-	struct stat now;
-
-	if (S_ISDIR(st->st_mode))
-		name = *it->path ? xasprintf(SNAP_ROOT "/%s/", it->path) :
-		    xstrdup(SNAP_ROOT "/");
-	else
-		name = xasprintf(SNAP_ROOT "/%s", it->path);
-	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		fd = snap_open_beneath(s->rootfd, it->path, O_RDONLY |
-		    O_NONBLOCK | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
-		if (fd < 0 && errno == ENOENT)
-			return 0;	/* gone since the walk */
-		if (fd < 0)
-			return vs_err_sys(err, "cannot open '%s'", it->path);
-		if (fstat(fd, &now) < 0)
-			return vs_err_sys(err, "cannot stat '%s'", it->path);
-		if (now.st_ino != st->st_ino || now.st_dev != st->st_dev) {
-			log_warnx("'%s' was replaced during the save: skipped",
-			    it->path);
-			return 0;
-		}
+	if (!it->e)
+		return 0;	/* gone or replaced since the walk */
+	if (snap_writer_begin_hashed(w, it->e, it->hashed ? it->digest : NULL,
+	    &link, err) < 0)
+		return -1;
+	if (S_ISREG(it->st.st_mode) && !link) {
+		if (it->data) {
+			if (snap_writer_data(w, it->data, it->st.st_size,
+			    err) < 0)
+				return -1;
+		} else if (snap_writer_copy_fd(w, it->fd, it->st.st_size,
+		    it->path, err) < 0)
+			return -1;
 	}
-	e = archive_entry_new();
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_uid(e, own(st->st_uid, base, count, &foreign));
-	archive_entry_set_gid(e, own(st->st_gid, base, count, &foreign));
-	if (it->skel || it->skel_symlink) {
-		/* a skeleton file stored by --full, or a skeleton symlink
-		 * (always stored: a tar header is all it costs): host
-		 * root's, so owned by the VS's root when restored */
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		foreign = 0;
-	}
-	if (foreign && (mode & 06000)) {
-		log_warnx("'%s' is set-id and owned outside the VS: stored "
-		    "as nobody's, without set-id bits", it->path);
-		mode &= ~06000;
-	} else if (foreign)
-		log_warnx("'%s' is owned outside the VS: stored as nobody's",
-		    it->path);
-	archive_entry_set_mode(e, (st->st_mode & S_IFMT) | mode);
-	archive_entry_set_mtime(e, st->st_mtim.tv_sec, st->st_mtim.tv_nsec);
-	if (S_ISLNK(st->st_mode))
-		archive_entry_set_symlink(e, it->target);
-	if (S_ISREG(st->st_mode)) {
-		archive_entry_set_size(e, st->st_size);
-		if (!it->skel && st->st_nlink > 1) {
-			archive_entry_set_nlink(e, st->st_nlink);
-			archive_entry_set_dev(e, st->st_dev);
-			archive_entry_set_ino64(e, st->st_ino);
-		}
-		if ((long long)st->st_blocks * 512 < st->st_size)
-			snap_entry_sparse(e, fd, st->st_size);
-	}
-	if (fd >= 0)
-		add_xattrs(e, fd, it->path, base, count);
-	if (snap_writer_begin(w, e, &link, err) < 0)
-		goto out;
-	if (S_ISREG(st->st_mode) && !link &&
-	    snap_writer_copy_fd(w, fd, st->st_size, it->path, err) < 0)
-		goto out;
-	rc = snap_writer_end(w, err);
-out:
-	archive_entry_free(e);
-	return rc;
+	return snap_writer_end(w, err);
 }
 
 static void
@@ -545,6 +368,7 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
     struct vs_err *err)
 {
 	struct save s;
+	struct snap_prep *prep = NULL;
 	struct snap_writer w;
 	struct vs_snap_info in;
 	struct vs_buf hb = VS_BUF_INIT, kb = VS_BUF_INIT;
@@ -613,6 +437,7 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	xgrow(&s.it, sizeof(*s.it), 1, &s.alloc);
 	memset(&s.it[0], 0, sizeof(s.it[0]));
 	s.it[0].path = xstrdup("");
+	s.it[0].fd = -1;
 	if (fstat(s.rootfd, &s.it[0].st) < 0) {
 		vs_err_sys(err, "cannot stat the root of '%s'", rec->name);
 		goto out;
@@ -634,12 +459,18 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 	    err) < 0 || snap_writer_add_mem(&w, SNAP_SKEL, kb.buf, kb.len,
 	    in.created, err) < 0)
 		goto out;
+	prep = snap_prep_start(s.it, s.n, s.rootfd, rec->uid_base,
+	    rec->uid_count, s.full, err);
+	if (!prep)
+		goto out;
 	for (i = 0; i < s.n; i++) {
-		if (s.it[i].skel && !s.full)
-			continue;
-		if (write_item(&s, &w, &s.it[i], err) < 0)
+		if (snap_prep_wait(prep, i, err) < 0 ||
+		    ((!s.it[i].skel || s.full) &&
+		    write_item(&w, &s.it[i], err) < 0))
 			goto out;
+		snap_prep_done(prep, i);
 	}
+	snap_prep_stop(steal_ptr(&prep));
 	if (snap_writer_finish(&w, err) < 0)
 		goto out;
 	if (!opts->out_path)
@@ -655,6 +486,7 @@ save_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 		snprintf(id_out, VS_SNAP_ID_MAX + 1, "%s", id);
 	rc = 0;
 out:
+	snap_prep_stop(prep);	/* before the items it works on */
 	if (tmp)
 		unlinkat(dirfd, tmp, 0);
 	snap_writer_release(&w);
