@@ -2,11 +2,14 @@
 # vsredirect's kernel mode (the default): an nftables DNAT inside the
 # VS's netns.  curl through port 80 (the server sees the client's own
 # address), 300 MiB checksummed each way, half-close, reset, the per-VS
-# limit (ct count) while another VS is served; the table appears with
-# the VS, is replaced atomically on reload (a port switched between
-# kernel and relay while the other rules' connections go on) and goes
-# with it; the VS's root can neither list, change nor flush it, nor bind
-# port 80; no rule matches the host's or another VS's traffic.
+# limit (ct count) while another VS is served, the idle timeout; the
+# table appears with the VS, follows rule files and SIGHUP, is replaced
+# atomically (a port switched between kernel and relay while the other
+# rules' connections go on), outlives a kill -9 until the next start
+# and goes with the VS; without a working nft the rules are relayed.
+# Attacks: the VS's root can neither list, change nor flush the table,
+# nor bind port 80, nor fill the host's conntrack table; no rule matches
+# the host's or another VS's traffic.
 . "$(dirname "$0")/../lib/common.sh"
 new_state_root
 . "$VSD_TOP/tests/lib/netsvc.sh"
@@ -79,6 +82,17 @@ peer_bg web1 serve "$A" 8091 reset
 printf 'redirect 90 to 8090\nredirect 91 to 8091\n' >"$ROOT/state/redirect/web1"
 wait_until 5 grep -q "web1: $A:91 -> 8091 (kernel)" "$T/vsredirect.log"
 ok $? "a rule file adds ports 90 and 91 (inotify)"
+# vsd.conf's redirect lines and SIGHUP
+cp "$CONF" "$T/conf.good"
+printf 'redirect 70 to 8090\n' >>"$CONF"
+kill -HUP $VSR_PID
+wait_until 5 grep -q "web1: $A:70 -> 8090 (kernel)" "$T/vsredirect.log"
+ok $? "SIGHUP: a redirect line of vsd.conf adds port 70"
+out=$(peer halfclose "$A" 70 1); ok $? "port 70 redirected ($out)"
+cp "$T/conf.good" "$CONF"
+kill -HUP $VSR_PID
+wait_until 5 bash -c "! nsenter --net=$ROOT/run/netns/web1 nft list table ip vsredirect | grep -q 'dport 70 '"
+ok $? "and the next SIGHUP takes it out of the table"
 out=$(peer halfclose "$A" 90 300); ok $? "300 MiB upload, half-close, answer after EOF"
 diag "$out"
 is "$(peer reset "$A" 91)" "reset" "a server's reset reaches the client"
