@@ -55,9 +55,12 @@ valid_detail(const char *d)
 	return 1;
 }
 
+/* Write entry e (temporary file + rename: whole or absent).  sync: fsync
+ * the file before the rename and the directory after (durable on
+ * return); else vs_journal_sync() does it later. */
 static int
 write_entry(const struct vs_conf *conf, const struct vs_journal_entry *e,
-    int excl, struct vs_err *err)
+    int excl, int sync, struct vs_err *err)
 {
 	_cleanup_free_ char *dir = vs_conf_dir(conf, "state/journal");
 	_cleanup_close_ int dfd = -1, fd = -1;
@@ -87,7 +90,7 @@ write_entry(const struct vs_conf *conf, const struct vs_journal_entry *e,
 		    dir, tmp);
 	}
 	w = write(fd, text.buf, text.len);
-	if (w != (ssize_t)text.len || fsync(fd) < 0 ||
+	if (w != (ssize_t)text.len || (sync && fsync(fd) < 0) ||
 	    renameat(dfd, tmp, dfd, name) < 0) {
 		if (w >= 0 && w != (ssize_t)text.len)
 			errno = ENOSPC;
@@ -98,13 +101,14 @@ write_entry(const struct vs_conf *conf, const struct vs_journal_entry *e,
 		return -1;
 	}
 	vs_buf_release(&text);
-	fsync(dfd);
+	if (sync)
+		fsync(dfd);
 	return 0;
 }
 
-long long
-vs_journal_begin(const struct vs_conf *conf, const char *op,
-    const char *name, const char *detail, struct vs_err *err)
+static long long
+begin(const struct vs_conf *conf, const char *op, const char *name,
+    const char *detail, int sync, struct vs_err *err)
 {
 	struct vs_journal_entry e;
 	struct timespec ts;
@@ -131,12 +135,44 @@ vs_journal_begin(const struct vs_conf *conf, const char *op,
 	 * (entries are written under the VS's lock) */
 	e.id = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 	for (tries = 0; tries < 1000; tries++, e.id++) {
-		if (write_entry(conf, &e, 1, err) == 0)
+		if (write_entry(conf, &e, 1, sync, err) == 0)
 			return e.id;
 		if (errno != EEXIST)
 			return -1;
 	}
 	return vs_err_set(err, EEXIST, "cannot pick a journal id");
+}
+
+long long
+vs_journal_begin(const struct vs_conf *conf, const char *op,
+    const char *name, const char *detail, struct vs_err *err)
+{
+	return begin(conf, op, name, detail, 1, err);
+}
+
+long long
+vs_journal_begin_nosync(const struct vs_conf *conf, const char *op,
+    const char *name, const char *detail, struct vs_err *err)
+{
+	return begin(conf, op, name, detail, 0, err);
+}
+
+int
+vs_journal_sync(const struct vs_conf *conf, long long id, struct vs_err *err)
+{
+	_cleanup_free_ char *dir = vs_conf_dir(conf, "state/journal");
+	_cleanup_close_ int dfd = -1, fd = -1;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%lld", id);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return vs_err_sys(err, "cannot open journal '%s'", dir);
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0 || fsync(dfd) < 0)
+		return vs_err_sys(err, "cannot sync journal entry '%s/%s'",
+		    dir, name);
+	return 0;
 }
 
 static int
@@ -225,7 +261,7 @@ vs_journal_update(const struct vs_conf *conf, long long id,
 	if (load_entry(dir, fname, &e, err) < 0)
 		return -1;
 	snprintf(e.detail, sizeof(e.detail), "%s", detail);
-	return write_entry(conf, &e, 0, err);
+	return write_entry(conf, &e, 0, 1, err);
 }
 
 int

@@ -50,6 +50,18 @@ struct vs_journal_entry {
 long long vs_journal_begin(const struct vs_conf *conf, const char *op,
     const char *name, const char *detail, struct vs_err *err);
 
+/*
+ * The same, but not yet durable (a kill -9 needs no fsync: the entry is in
+ * place for reconcile on return); vs_journal_sync() makes it durable.  For
+ * an operation whose first steps need no write-ahead against power loss
+ * (vs_create builds under a temporary name that reconcile sweeps anyway):
+ * it syncs while they run and waits before the step that does.
+ */
+long long vs_journal_begin_nosync(const struct vs_conf *conf, const char *op,
+    const char *name, const char *detail, struct vs_err *err);
+int vs_journal_sync(const struct vs_conf *conf, long long id,
+    struct vs_err *err);
+
 /* Replace the detail of an open entry (same durability). */
 int vs_journal_update(const struct vs_conf *conf, long long id,
     const char *detail, struct vs_err *err);

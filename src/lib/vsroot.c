@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,6 +285,47 @@ build_root(const struct vs_conf *conf, int vfd, const char *tmp,
 	return 0;
 }
 
+/* The journal entry made durable while the tree is built (journal.h). */
+struct jsync {
+	const struct vs_conf *conf;
+	long long id;
+	pthread_t tid;
+	int started, rc;
+	struct vs_err err;
+};
+
+static void *
+jsync_run(void *arg)
+{
+	struct jsync *j = arg;
+
+	j->rc = vs_journal_sync(j->conf, j->id, &j->err);
+	return NULL;
+}
+
+static void
+jsync_start(struct jsync *j, const struct vs_conf *conf, long long id)
+{
+	memset(j, 0, sizeof(*j));
+	j->conf = conf;
+	j->id = id;
+	j->started = pthread_create(&j->tid, NULL, jsync_run, j) == 0;
+	if (!j->started)
+		jsync_run(j);
+}
+
+static int
+jsync_wait(struct jsync *j, struct vs_err *err)
+{
+	if (j->started) {
+		pthread_join(j->tid, NULL);
+		j->started = 0;
+	}
+	if (j->rc < 0 && err)
+		*err = j->err;
+	return j->rc;
+}
+
 static int
 ip_taken(const struct vs_rec *recs, size_t n, const char *ip,
     struct vs_err *err)
@@ -310,6 +352,7 @@ vs_create(const struct vs_conf *conf, const struct vs_create_req *q,
 	size_t nrecs = 0;
 	char tmp[128];
 	long long jid = -1;
+	struct jsync js;
 	struct stat st;
 	struct timespec ts;
 	double t0;
@@ -366,12 +409,25 @@ vs_create(const struct vs_conf *conf, const struct vs_create_req *q,
 
 	snprintf(tmp, sizeof(tmp), ".new-%s-%llx-%d", q->name,
 	    (unsigned long long)ts.tv_nsec, (int)getpid());
-	jid = vs_journal_begin(conf, "create", q->name, tmp, err);
+	/*
+	 * The entry is in place before the first step, which is all a
+	 * kill -9 needs.  Against power loss it must be durable before the
+	 * root is renamed into place (a root without entry or record would
+	 * be an orphan); the tree under its temporary name needs no
+	 * write-ahead, reconcile sweeps such trees.  So its fsyncs (two
+	 * FLUSHes of the disk) run while the tree is built.
+	 */
+	jid = vs_journal_begin_nosync(conf, "create", q->name, tmp, err);
 	if (jid < 0)
 		return -1;
+	jsync_start(&js, conf, jid);
 	t0 = now();
 	memset(&cs, 0, sizeof(cs));
-	if (build_root(conf, vfd, tmp, &rec, q->workers, &cs, err) < 0)
+	if (build_root(conf, vfd, tmp, &rec, q->workers, &cs, err) < 0) {
+		jsync_wait(&js, NULL);
+		goto undo;
+	}
+	if (jsync_wait(&js, err) < 0)
 		goto undo;
 	if (renameat2(vfd, tmp, vfd, q->name, RENAME_NOREPLACE) < 0) {
 		vs_err_sys(err, "cannot rename '%s' to '%s'", tmp, q->name);

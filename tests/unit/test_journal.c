@@ -101,6 +101,22 @@ test_entries(void **state)
 	assert_int_equal(n, 1);
 	free(v);
 
+	/* not yet durable: in place all the same (what a kill -9 needs),
+	 * then synced; syncing an ended entry fails */
+	a = vs_journal_begin_nosync(&conf, "create", "web2", ".new-web2-1",
+	    &err);
+	assert_true(a > b);
+	assert_int_equal(vs_journal_list(&conf, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[1].name, "web2");
+	free(v);
+	assert_int_equal(vs_journal_sync(&conf, a, &err), 0);
+	assert_int_equal(vs_journal_end(&conf, a, &err), 0);
+	assert_int_equal(vs_journal_sync(&conf, a, &err), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(vs_journal_begin_nosync(&conf, "create", "../x", "",
+	    &err), -1);
+
 	/* hostile values never reach the file */
 	assert_int_equal(vs_journal_begin(&conf, "Create", "x", "", &err), -1);
 	assert_int_equal(vs_journal_begin(&conf, "create", "../x", "", &err),
