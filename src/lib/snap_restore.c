@@ -550,6 +550,117 @@ extract_in_child(struct rctx *c, int archfd, struct vs_err *err)
 	    WTERMSIG(status) : WEXITSTATUS(status));
 }
 
+/* ---- the VS's published copy of its rights ------------------------- */
+
+#define PRIV_MAX	(1 << 20)
+
+/* Write len bytes as dirfd/name, host root's, mode 0644, via a temporary
+ * name and a rename (nothing follows a symlink: O_EXCL, O_NOFOLLOW). */
+static int
+write_host_file(int dirfd, const char *name, const char *data, size_t len)
+{
+	_cleanup_free_ char *tmp = xasprintf(".%s.vsnap%d", name,
+	    (int)getpid());
+	size_t off = 0;
+	int fd, e;
+
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += n;
+	}
+	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
+		goto fail;
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	return fsync(dirfd);
+fail:
+	e = errno;
+	close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}
+
+/*
+ * /etc/vsd/priv in a VS is vsd's published copy of the host's rights file
+ * state_root/state/priv/NAME (mod_priv.c), host root's so that the VS
+ * reads it but cannot change it.  A snapshot stores it like any file
+ * owned outside the VS, as nobody's, so the restored tree would hand it
+ * to the VS's own nobody (and an old or imported snapshot carries old
+ * rights): publish the host's file again into the new tree, before the
+ * swap.  No host file: no copy.  The tree is the archive's, so hostile:
+ * no symlink is followed (a planted etc/vsd -> elsewhere is refused with
+ * a warning).  Best effort, as in mod_priv: the host file is the truth,
+ * which bevs and virtuald read; the copy informs the VS's users.
+ */
+static void
+publish_priv(const struct vs_conf *conf, const char *name, int tmpfd)
+{
+	_cleanup_free_ char *hp = xasprintf("%s/state/priv/%s",
+	    conf->state_root, name);
+	_cleanup_close_ int hfd = -1, etc = -1, vsd = -1;
+	_cleanup_free_ char *buf = NULL;
+	ssize_t len = 0, n;
+
+	hfd = open(hp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (hfd < 0 && errno != ENOENT) {
+		log_warn("cannot read '%s'", hp);
+		return;
+	}
+	etc = snap_open_beneath(tmpfd, "etc", O_RDONLY | O_DIRECTORY);
+	if (etc < 0) {
+		if (hfd >= 0 || errno != ENOENT)
+			log_warn("VS '%s': rights not published to "
+			    "/etc/vsd/priv: etc", name);
+		return;
+	}
+	if (hfd < 0) {
+		/* no rights on the host: no published copy either */
+		vsd = openat(etc, "vsd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (vsd >= 0 && unlinkat(vsd, "priv", 0) == 0)
+			log_debug("%s: '%s': removed a stale etc/vsd/priv",
+			    __func__, name);
+		return;
+	}
+	buf = xmalloc(PRIV_MAX);
+	while (len < PRIV_MAX && (n = read(hfd, buf + len,
+	    PRIV_MAX - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_warn("cannot read '%s'", hp);
+			return;
+		}
+		len += n;
+	}
+	if (mkdirat(etc, "vsd", 0755) < 0 && errno != EEXIST) {
+		log_warn("VS '%s': rights not published to "
+		    "/etc/vsd/priv: etc/vsd", name);
+		return;
+	}
+	vsd = openat(etc, "vsd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (vsd < 0 || write_host_file(vsd, "priv", buf, len) < 0)
+		log_warn("VS '%s': rights not published to "
+		    "/etc/vsd/priv", name);
+}
+
 /* ---- restore ---------------------------------------------------------- */
 
 static int
@@ -602,6 +713,7 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 		vs_err_prefix(err, "snapshot '%s'", id);
 		goto out;
 	}
+	publish_priv(conf, rec->name, c.tmpfd);
 	if (syscall(SYS_renameat2, vsdir, rec->name, vsdir, tmp,
 	    RENAME_EXCHANGE) < 0) {
 		vs_err_sys(err, "cannot swap the restored tree in");
