@@ -67,6 +67,7 @@ struct svc {
 	pid_t daemon;			/* wait mode: running daemon */
 	uint64_t idle_since, term_sent;
 	uint64_t started, rearm_at;	/* wait: backoff after a quick end */
+	unsigned long long daemon_start;	/* vd_proc_start(daemon) */
 	unsigned long long udp_in;	/* the netns's UDP InDatagrams */
 	double tokens;
 	uint64_t refill;
@@ -160,6 +161,34 @@ add_kid(pid_t pid, const char *vs, const char *svc)
 	D.nkids++;
 }
 
+/* Record the daemons running now (daemons.c), for a successor after a
+ * crash. */
+static void
+save_daemons(void)
+{
+	struct vd_daemon *d = NULL;
+	size_t n = 0, a = 0, i;
+	int k;
+
+	for (i = 0; i < D.nvs; i++)
+		for (k = 0; k < D.vs[i]->n; k++) {
+			struct svc *sv = D.vs[i]->svcs[k];
+
+			if (sv->daemon <= 0)
+				continue;
+			xgrow(&d, sizeof(*d), n + 1, &a);
+			memset(&d[n], 0, sizeof(d[n]));
+			d[n].pid = sv->daemon;
+			d[n].start = sv->daemon_start;
+			snprintf(d[n].vs, sizeof(d[n].vs), "%s", D.vs[i]->name);
+			snprintf(d[n].svc, sizeof(d[n].svc), "%s", sv->s.name);
+			n++;
+		}
+	if (vd_daemons_save(&D.conf, d, n) < 0)
+		log_warn("cannot record the running daemons");
+	free(d);
+}
+
 static struct vsent *
 vsent_find(const char *name)
 {
@@ -198,7 +227,7 @@ arm(struct svc *sv, int on)
 static void
 reap(void)
 {
-	int status;
+	int status, ended = 0;
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -224,6 +253,7 @@ reap(void)
 				    WIFSIGNALED(status) ? WTERMSIG(status) :
 				    WEXITSTATUS(status));
 				sv->daemon = 0;
+				ended = 1;
 				/* a daemon that fails at once must not be
 				 * restarted in a tight loop by a flood */
 				if (now_ms() - sv->started < RESTART_MS)
@@ -234,6 +264,8 @@ reap(void)
 		}
 		D.kids[i] = D.kids[--D.nkids];
 	}
+	if (ended)
+		save_daemons();
 }
 
 /* ---- services -------------------------------------------------------- */
@@ -461,10 +493,12 @@ start_daemon(struct svc *sv)
 		return;
 	}
 	sv->daemon = pid;
+	sv->daemon_start = vd_proc_start(pid);
 	sv->started = sv->idle_since = now_ms();
 	sv->term_sent = 0;
 	sv->udp_in = 0;
 	add_kid(pid, sv->v->name, sv->s.name);
+	save_daemons();
 	log_info("%s/%s: started daemon %d on demand", sv->v->name, sv->s.name,
 	    (int)pid);
 }
@@ -925,6 +959,8 @@ main(int argc, char **argv)
 	epoll_ctl(D.ep, EPOLL_CTL_ADD, D.ifd, &ev);
 	if (!fg && daemon(0, 0) < 0)
 		fatal("daemon");
+	/* a predecessor killed with -9 left its daemons holding sockets */
+	vd_daemons_stop_stale(&D.conf);
 	rescan();
 	D.next_scan = now_ms() + (uint64_t)D.rescan_ms;
 	log_info("ready: %zu VS(s) with services", D.nvs);

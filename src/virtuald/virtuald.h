@@ -2,6 +2,8 @@
 #ifndef VIRTUALD_H
 #define VIRTUALD_H
 
+#include <sys/types.h>
+
 #include "buf.h"
 #include "conf.h"
 #include "valid.h"
@@ -59,5 +61,24 @@ int vd_service_same(const struct vd_service *a, const struct vd_service *b);
  * error (errno). */
 int vd_has_right(const struct vs_conf *conf, const char *vs,
     const char *right, const char *user);
+
+/* daemons.c: the on-demand daemons running, kept in
+ * state_root/run/virtuald.daemons for the next virtuald after a crash */
+struct vd_daemon {
+	pid_t pid;
+	unsigned long long start;	/* vd_proc_start() */
+	char vs[VS_NAME_MAX + 1];
+	char svc[VD_NAME_MAX + 1];
+};
+
+/* Field 22 of /proc/PID/stat (start time); 0 if gone or a zombie. */
+unsigned long long vd_proc_start(pid_t pid);
+/* Replace the record with d[0..n); -1 with errno on failure. */
+int vd_daemons_save(const struct vs_conf *conf, const struct vd_daemon *d,
+    size_t n);
+/* Kill the daemons a previous virtuald recorded that still run (same
+ * pid and start time), wait until they are gone, remove the record.
+ * Returns how many were stopped. */
+int vd_daemons_stop_stale(const struct vs_conf *conf);
 
 #endif

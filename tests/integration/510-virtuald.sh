@@ -291,6 +291,23 @@ for i in 1 2 3 4 5; do
 done
 is "$got" 2 "rate 8/min: 2 of 5 quick connections served, 3 reset"
 
+# kill -9: the on-demand daemon it started holds the socket and would
+# never be stopped; the next virtuald finds it in its record and stops it
+old=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+dpid=$(grep -o 'act: started daemon [0-9]*' "$T/virtuald.log" | tail -1 | grep -o '[0-9]*$')
+kill -KILL $VD; wait $VD 2>/dev/null
+kill -0 "$dpid"; ok $? "virtuald killed with -9: its daemon $dpid ($old) runs on"
+virtuald -d -v >>"$T/virtuald.log" 2>&1 &
+VD=$!; defer "kill $VD; wait $VD"
+wait_until 10 grep -q "act: stopping daemon $dpid left by a previous virtuald" "$T/virtuald.log"
+ok $? "the next virtuald stops it"
+wait_until 5 bash -c "! grep -qs '^State:.*[RSD]' /proc/$dpid/status"
+ok $? "it is gone"
+wait_until 10 bash -c "[ \$(grep -c 'ready:' '$T/virtuald.log') -ge 2 ]"
+out=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+case $out in "sockd pid="*) [ "$out" != "$old" ]; ok $? "port 9 is served by a new daemon ($out)";;
+	*) not_ok "port 9 is served by a new daemon"; diag "$out";; esac
+
 # a stopped VS loses its listeners
 vsboot --stop -t 2 web2 >/dev/null
 wait_until 5 grep -q "web2: stopped, closing its listeners" "$T/virtuald.log"
