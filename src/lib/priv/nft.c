@@ -62,15 +62,16 @@ child(int nsfd, int in, int errw)
 		dprintf(2, "cannot keep CAP_NET_ADMIN: %s\n", strerror(errno));
 		_exit(126);
 	}
-	/* a daemon's PATH may lack sbin */
+	/* the caller's PATH first (a root daemon's environment is its
+	 * administrator's), then sbin, which a daemon's PATH may lack */
 	execlp("nft", "nft", "-f", "-", (char *)NULL);
 	execl("/usr/sbin/nft", "nft", "-f", "-", (char *)NULL);
 	execl("/sbin/nft", "nft", "-f", "-", (char *)NULL);
 	_exit(127);
 }
 
-/* nft's complaint, first line, without the "/dev/stdin:3:5-9: " noise
- * kept (it says where in the script). */
+/* nft's complaint: its first line (with the "/dev/stdin:3:5-9:" it
+ * starts with, which says where in the script) */
 static void
 first_line(char *s)
 {
