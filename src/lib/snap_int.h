@@ -178,7 +178,13 @@ void snap_entry_sparse(struct archive_entry *e, int fd, long long size);
 struct snap_reader {
 	int fd;
 	ZSTD_DCtx *dctx;
-	unsigned char *in, *out;
+	unsigned char *in;
+	unsigned char *outb[2];		/* decompressed blocks alternate
+					 * between these, so the last two
+					 * handed to libarchive stay
+					 * readable (check_tail) */
+	size_t outlen[2];
+	int cur;
 	ZSTD_inBuffer zin;
 	size_t zin_cap;
 	int zeof, frame_open;

@@ -519,7 +519,8 @@ static la_ssize_t
 r_read(struct archive *a, void *ctx, const void **buf)
 {
 	struct snap_reader *r = ctx;
-	ZSTD_outBuffer out = { r->out, ZSTD_DStreamOutSize(), 0 };
+	unsigned char *dst = r->outb[r->cur ^ 1];
+	ZSTD_outBuffer out = { dst, ZSTD_DStreamOutSize(), 0 };
 	long long allow;
 
 	(void)a;
@@ -575,7 +576,9 @@ r_read(struct archive *a, void *ctx, const void **buf)
 		return -1;
 	}
 	snap_progress(&r->prog, r->comp, 0);
-	*buf = r->out;
+	r->cur ^= 1;
+	r->outlen[r->cur] = out.pos;
+	*buf = dst;
 	return out.pos;
 }
 
@@ -868,7 +871,8 @@ snap_reader_open(struct snap_reader *r, int fd,
 	ZSTD_DCtx_setParameter(r->dctx, ZSTD_d_windowLogMax, 27);
 	r->zin_cap = ZSTD_DStreamInSize();
 	r->in = xmalloc(r->zin_cap);
-	r->out = xmalloc(ZSTD_DStreamOutSize());
+	r->outb[0] = xmalloc(ZSTD_DStreamOutSize());
+	r->outb[1] = xmalloc(ZSTD_DStreamOutSize());
 	r->a = archive_read_new();
 	archive_read_support_format_tar(r->a);
 	archive_read_support_filter_none(r->a);
@@ -993,6 +997,39 @@ check_entry(struct snap_reader *r, struct vs_err *err)
 }
 
 static int
+all_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	return n == 0 || (c[0] == 0 && memcmp(c, c + 1, n - 1) == 0);
+}
+
+/*
+ * At the tar end: what libarchive was handed but did not consume (it
+ * reads ahead) must be zeros too.  That tail lies in the last one or two
+ * blocks r_read handed over (the end blocks are read 512 bytes at a
+ * time), which are still in r->outb[].
+ */
+static int
+check_tail(struct snap_reader *r, struct vs_err *err)
+{
+	long long tail = r->raw - archive_filter_bytes(r->a, 0);
+	size_t last = r->outlen[r->cur], prev = r->outlen[r->cur ^ 1];
+
+	if (tail < 0 || tail > (long long)(last + prev))
+		return vs_err_set(err, EPROTO, "bad archive: data after its "
+		    "end");
+	if ((size_t)tail <= last)
+		return all_zero(r->outb[r->cur] + last - tail, tail) ? 0 :
+		    vs_err_set(err, EPROTO, "bad archive: data after its end");
+	if (!all_zero(r->outb[r->cur], last) ||
+	    !all_zero(r->outb[r->cur ^ 1] + prev - (tail - last), tail - last))
+		return vs_err_set(err, EPROTO, "bad archive: data after its "
+		    "end");
+	return 0;
+}
+
+static int
 check_seal(struct snap_reader *r, struct vs_err *err)
 {
 	struct vs_buf got = VS_BUF_INIT;
@@ -1013,7 +1050,10 @@ check_seal(struct snap_reader *r, struct vs_err *err)
 		goto fail;
 	}
 	/* libarchive stops at the tar end blocks: read the zstd stream to
-	 * its end too, so a cut tail (the last frame's checksum) shows */
+	 * its end too, so a cut tail (the last frame's checksum) shows; and
+	 * nothing but zeros (block padding) may follow the end blocks */
+	if (check_tail(r, err) < 0)
+		goto fail;
 	for (;;) {
 		const void *b;
 		la_ssize_t k = r_read(r->a, r, &b);
@@ -1024,6 +1064,11 @@ check_seal(struct snap_reader *r, struct vs_err *err)
 		}
 		if (k == 0)
 			break;
+		if (!all_zero(b, k)) {
+			vs_err_set(err, EPROTO, "bad archive: data after its "
+			    "end");
+			goto fail;
+		}
 	}
 	if (got.len == r->seal.len && memcmp(got.buf, r->seal.buf,
 	    got.len) == 0) {
@@ -1123,7 +1168,8 @@ snap_reader_release(struct snap_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->in);
-	free(r->out);
+	free(r->outb[0]);
+	free(r->outb[1]);
 	free(r->mpath);
 	snap_skel_release(&r->skel);
 	vs_buf_release(&r->seal);

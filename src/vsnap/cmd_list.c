@@ -32,16 +32,8 @@ cmd_list(struct vsnap *v, int argc, char **argv)
 		gmtime_r(&c, &tm);
 		strftime(t, sizeof(t), "%Y-%m-%d %H:%M:%SZ", &tm);
 		if (v->json) {
-			vs_buf_adds(&b, k ? ",{\"vs\":" : "{\"vs\":");
-			vs_buf_add_json_str(&b, in[k].vs);
-			vs_buf_adds(&b, ",\"id\":");
-			vs_buf_add_json_str(&b, in[k].id);
-			vs_buf_addf(&b, ",\"created\":%lld,\"full\":%s,"
-			    "\"size\":%lld,\"skel_id\":", in[k].created,
-			    in[k].full ? "true" : "false", in[k].file_size);
-			vs_buf_add_json_str(&b, in[k].skel_id);
-			vs_buf_adds(&b, ",\"message\":");
-			vs_buf_add_json_str(&b, in[k].message);
+			vs_buf_adds(&b, k ? ",{" : "{");
+			vsnap_info_json(&b, &in[k]);
 			vs_buf_addch(&b, '}');
 		} else
 			vs_buf_addf(&b, "%-16s %-20s %-20s %-4s %10lld  %s\n",

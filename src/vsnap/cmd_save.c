@@ -1,6 +1,7 @@
 /* cmd_save.c - vsnap save NAME [-m MESSAGE] [--full] [-o FILE] */
 #include <stdio.h>
 
+#include "buf.h"
 #include "vsnap.h"
 
 int
@@ -20,9 +21,16 @@ cmd_save(struct vsnap *v, int argc, char **argv)
 		return vsnap_fail(&err);
 	}
 	vsnap_progress_done(v);
-	if (o.out_path)
-		printf(v->json ? "{\"file\":\"%s\"}\n" : "%s\n", o.out_path);
-	else
-		printf(v->json ? "{\"id\":\"%s\"}\n" : "%s\n", id);
+	if (v->json) {
+		struct vs_buf b = VS_BUF_INIT;
+
+		/* a file name is any bytes: escaped */
+		vs_buf_adds(&b, o.out_path ? "{\"file\":" : "{\"id\":");
+		vs_buf_add_json_str(&b, o.out_path ? o.out_path : id);
+		vs_buf_adds(&b, "}\n");
+		fwrite(b.buf, 1, b.len, stdout);
+		vs_buf_release(&b);
+	} else
+		printf("%s\n", o.out_path ? o.out_path : id);
 	return EX_OK;
 }

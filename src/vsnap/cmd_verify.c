@@ -23,13 +23,9 @@ cmd_verify(struct vsnap *v, int argc, char **argv)
 	}
 	vsnap_progress_done(v);
 	if (v->json) {
-		vs_buf_adds(&b, "{\"ok\":true,\"vs\":");
-		vs_buf_add_json_str(&b, in.vs);
-		vs_buf_adds(&b, ",\"id\":");
-		vs_buf_add_json_str(&b, in.id);
-		vs_buf_addf(&b, ",\"full\":%s,\"entries\":%lld,\"bytes\":%lld,"
-		    "\"skel_files\":%lld}\n", in.full ? "true" : "false",
-		    in.entries, in.data_bytes, in.skel_files);
+		vs_buf_adds(&b, "{\"ok\":true,");
+		vsnap_info_json(&b, &in);
+		vs_buf_adds(&b, "}\n");
 	} else
 		vs_buf_addf(&b, "%s: ok: snapshot %s of %s, %s, %lld entries, "
 		    "%lld bytes, %lld skeleton files\n", argv[i], in.id, in.vs,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "buf.h"
 #include "vsnap.h"
 #include "xmem.h"
 #include "banned.h"
@@ -67,6 +68,25 @@ vsnap_fail(const struct vs_err *err)
 	default:
 		return EX_FAIL;
 	}
+}
+
+void
+vsnap_info_json(struct vs_buf *b, const struct vs_snap_info *in)
+{
+	vs_buf_adds(b, "\"vs\":");
+	vs_buf_add_json_str(b, in->vs);
+	vs_buf_adds(b, ",\"id\":");
+	vs_buf_add_json_str(b, in->id);
+	vs_buf_addf(b, ",\"created\":%lld,\"full\":%s,\"size\":%lld,"
+	    "\"skel_id\":", in->created, in->full ? "true" : "false",
+	    in->file_size);
+	vs_buf_add_json_str(b, in->skel_id);
+	vs_buf_adds(b, ",\"message\":");
+	vs_buf_add_json_str(b, in->message);
+	if (in->entries >= 0)
+		vs_buf_addf(b, ",\"entries\":%lld,\"bytes\":%lld,"
+		    "\"skel_files\":%lld", in->entries, in->data_bytes,
+		    in->skel_files);
 }
 
 static int progress_shown;

@@ -37,5 +37,10 @@ int vsnap_opts(struct vsnap *v, int argc, char **argv, const char *allowed,
     struct vs_snap_opts *o);
 /* End a progress line on the terminal. */
 void vsnap_progress_done(struct vsnap *v);
+/* The JSON members describing a snapshot (no braces): vs, id, created,
+ * full, size, skel_id, message, and entries, bytes, skel_files once read
+ * (verify).  list and verify print the same names. */
+struct vs_buf;
+void vsnap_info_json(struct vs_buf *b, const struct vs_snap_info *in);
 
 #endif

@@ -141,6 +141,17 @@ is "$n" 3 "list --json: three snapshots"
 run_ok "delete" vsnap delete web1 "$id0"
 run_fails "delete again" vsnap delete web1 "$id0"
 is "$(vsnap --json list web1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 1 "one left for web1"
+# --json: list and verify describe a snapshot with the same members
+keys() { python3 -c 'import json,sys; d=json.load(sys.stdin); d=d[0] if isinstance(d,list) else d; print(" ".join(sorted(d)))'; }
+is "$(vsnap --json list web1 | keys)" "created full id message size skel_id vs" \
+	"list --json members"
+is "$(vsnap --json verify "$f1" | keys)" \
+	"bytes created entries full id message ok size skel_files skel_id vs" \
+	"verify --json: the same members, and the seal's"
+odd="$T/odd\"na\\me.tar.zst"
+is "$(vsnap --json save web1 -o "$odd" | python3 -c 'import json,sys; print(json.load(sys.stdin)["file"])')" \
+	"$odd" "save --json -o: the file name is escaped"
+rm -f "$odd"
 run_fails "restore a deleted snapshot" vsnap restore web1 "$id0"
 run_fails "bad snapshot id" vsnap restore web1 ../../etc
 run_fails "unknown VS" vsnap save nosuch

@@ -163,6 +163,17 @@ run_fails "empty file: restore refused" vsnap restore web1 "$id"
 echo "not an archive" | zstd -q >"$good"
 run_fails "not an archive: restore refused" vsnap restore web1 "$id"
 untouched "garbage"
+# data appended after the archive's end (nothing may follow the seal):
+# in a frame of its own, or inside the last frame after the end blocks
+{ cat "$T/good"; echo "smuggled payload" | zstd -q; } >"$good"
+out=$(vsnap verify "$good" 2>&1); ok $([ $? = 1 ]; echo $?) "junk frame after the end: verify fails"; diag "$out"
+run_fails "junk frame after the end: import refuses" vsnap import "$good" web1
+run_fails "junk frame after the end: restore refused" vsnap restore web1 "$id"
+untouched "junk frame after the end"
+{ zstd -dc "$T/good"; echo "smuggled payload"; } | zstd -q >"$good"
+out=$(vsnap verify "$good" 2>&1); ok $([ $? = 1 ]; echo $?) "junk after the end blocks: verify fails"; diag "$out"
+{ zstd -dc "$T/good"; head -c 20000 /dev/zero; } | zstd -q >"$good"
+run_ok "zeros after the end blocks (block padding): verify accepts" vsnap verify "$good"
 cp "$T/good" "$good"
 run_ok "the intact archive still restores" vsnap restore web1 "$id"
 done_testing
