@@ -1049,6 +1049,20 @@ prefetch(void *arg)
 	return NULL;
 }
 
+void
+vs_clone_reserve_fds(void)
+{
+	int fd = open("/", O_PATH | O_CLOEXEC), hi;
+
+	if (fd < 0)
+		return;
+	/* the lowest free fd at or above this: the table grows to cover it */
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, CLONE_FD_SLOTS + 64);
+	if (hi >= 0)
+		close(hi);
+	close(fd);
+}
+
 /* The process umask, without changing it (umask(2) would, for a moment,
  * for every thread). */
 static mode_t
@@ -1094,6 +1108,7 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 		workers = get_nprocs();
 	if (workers > CLONE_MAXWORKERS)
 		workers = CLONE_MAXWORKERS;
+	vs_clone_reserve_fds();
 	pf = pthread_create(&pftid, NULL, prefetch, &r) == 0;
 	for (i = 1; i < workers; i++)
 		if (pthread_create(&tid[started], NULL, worker, &r) == 0)

@@ -69,4 +69,13 @@ int vs_clone_run(const struct vs_clone_plan *plan, int skelfd, int dstfd,
     uid_t uid_base, uid_t uid_count, int workers,
     struct vs_clone_stats *stats, struct vs_err *err);
 
+/*
+ * Grow the process's fd table to what vs_clone_run() may hold (it hands
+ * directory fds between workers).  Growing it while threads share it
+ * waits for an RCU grace period each time (64, 128, 256, 512...: several
+ * ms on a busy machine); call this before starting other threads.
+ * vs_clone_run() calls it too.  Best effort, never fails.
+ */
+void vs_clone_reserve_fds(void);
+
 #endif

@@ -420,6 +420,7 @@ vs_create(const struct vs_conf *conf, const struct vs_create_req *q,
 	jid = vs_journal_begin_nosync(conf, "create", q->name, tmp, err);
 	if (jid < 0)
 		return -1;
+	vs_clone_reserve_fds();		/* while we are one thread */
 	jsync_start(&js, conf, jid);
 	t0 = now();
 	memset(&cs, 0, sizeof(cs));
