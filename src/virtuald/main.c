@@ -940,6 +940,11 @@ main(int argc, char **argv)
 		fatalx("must run as root (it starts programs inside VSs)");
 	if (vs_state_init(&D.conf, &err) < 0 || vs_nssock_init(&err) < 0)
 		fatalx("%s", err.msg);
+	/* before the signalfd: a signalfd made before fork() never wakes
+	 * the child's epoll (its wait queue is the parent's), so SIGCHLD and
+	 * SIGTERM went unseen by a daemonized virtuald */
+	if (!fg && daemon(0, 0) < 0)
+		fatal("daemon");
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGHUP);
@@ -957,8 +962,6 @@ main(int argc, char **argv)
 	epoll_ctl(D.ep, EPOLL_CTL_ADD, D.sfd, &ev);
 	ev.data.ptr = &k_ino;
 	epoll_ctl(D.ep, EPOLL_CTL_ADD, D.ifd, &ev);
-	if (!fg && daemon(0, 0) < 0)
-		fatal("daemon");
 	/* a predecessor killed with -9 left its daemons holding sockets */
 	vd_daemons_stop_stale(&D.conf);
 	rescan();

@@ -634,6 +634,10 @@ main(int argc, char **argv)
 	if (vs_state_init(&D.conf, &err) < 0)
 		fatalx("%s", err.msg);
 	vsr_raise_nofile();
+	/* before the signalfd: a signalfd made before fork() never wakes
+	 * the child's epoll (its wait queue is the parent's) */
+	if (!fg && daemon(0, 0) < 0)
+		fatal("daemon");
 	D.r = vs_relay_new(&D.o, &err);
 	if (!D.r)
 		fatalx("%s", err.msg);
@@ -653,8 +657,6 @@ main(int argc, char **argv)
 	if (vs_relay_watch(D.r, sfd, on_signal, &sfd) < 0 ||
 	    vs_relay_watch(D.r, ifd, on_inotify, &ifd) < 0)
 		fatal("epoll_ctl");
-	if (!fg && daemon(0, 0) < 0)
-		fatal("daemon");
 	/* the helper gets its own copy of the configuration (its memory
 	 * after fork); the loop's is not used again */
 	memset(&helper, 0, sizeof(helper));
@@ -664,6 +666,7 @@ main(int argc, char **argv)
 	helper.proxy = D.proxy;
 	helper.mode = D.mode;
 	helper.max_per_vs = D.max_per_vs;
+	helper.foreground = fg;
 	helper.idle_s = D.o.idle_timeout_ms / 1000;
 	D.priv = vsr_helper_start(&helper, D.user, &D.priv_pid, &err);
 	if (D.priv < 0)

@@ -48,6 +48,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 
 #include "log.h"
 #include "netwatch.h"
@@ -346,7 +347,11 @@ helper_main(struct vsr_helper *h, const char *user, int sock)
 			_exit(1);
 		sock = 3;
 	}
+	/* syslog's socket (LOG_NDELAY) goes too: forget it first, or a
+	 * failed send would make libc close whatever fd took its number */
+	closelog();
 	close_range(4, ~0U, 0);
+	log_init(log_progname(), h->foreground, log_getverbose());
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);

@@ -147,6 +147,7 @@ struct vsr_helper {
 	enum vs_proxy_version proxy;
 	enum vsr_mode mode;	/* VSR_RELAY: -R, no nft, no CAP_NET_ADMIN */
 	int max_per_vs;		/* -M: kernel mode's limit if a VS sets none */
+	int foreground;		/* -d: logs to stderr, not syslog */
 	int idle_s;		/* -i: kernel mode's idle timeout */
 };
 

@@ -89,4 +89,19 @@ out=$(peer halfclose "$A" 80 1); ok $? "and it relays"
 kill -USR1 $VSR_PID
 wait_until 3 grep -q "stats:" "$T/vsredirect.log"; ok $? "SIGUSR1 logs statistics"
 grep "stats:" "$T/vsredirect.log" | sed 's/^/# /'
+
+# daemonized (no -d): signals still reach it (its signalfd is made after
+# the fork), and its helper goes with it
+kill $VSR_PID; wait $VSR_PID
+vsredirect -R -c "$CONF" -s 3 || bail "vsredirect did not daemonize"
+wait_until 5 daemon_pid "vsredirect -R -c $CONF -s 3"
+dpid=$(daemon_pid "vsredirect -R -c $CONF -s 3")
+defer "kill $dpid"
+wait_until 5 bash -c "cat /proc/$dpid/task/*/children | grep -q ."
+hpid=$(cat /proc/$dpid/task/*/children | tr ' ' '\n' | grep -m1 .)
+wait_until 10 bash -c "nsenter --net='$ROOT/run/netns/web1' ss -Hltn | grep -q '$A:80 '"
+out=$(peer halfclose "$A" 80 1); ok $? "the daemonized vsredirect relays"
+kill -TERM "$dpid"
+wait_until 5 gone "$dpid"; ok $? "SIGTERM ends the daemonized vsredirect"
+wait_until 5 gone "$hpid"; ok $? "and its helper"
 netsvc_done

@@ -312,4 +312,25 @@ case $out in "sockd pid="*) [ "$out" != "$old" ]; ok $? "port 9 is served by a n
 vsboot --stop -t 2 web2 >/dev/null
 wait_until 5 grep -q "web2: stopped, closing its listeners" "$T/virtuald.log"
 ok $? "web2 stopped: its listeners are closed"
+
+# daemonized (no -d): SIGCHLD and SIGTERM still arrive (its signalfd is
+# made after the fork): an idle daemon is reaped and started again
+kill $VD; wait $VD
+virtuald -c "$CONF" -s 3 || bail "virtuald did not daemonize"
+wait_until 5 daemon_pid "virtuald -c $CONF -s 3"
+dpid=$(daemon_pid "virtuald -c $CONF -s 3")
+defer "kill $dpid"
+o1=
+for i in $(seq 30); do
+	o1=$(timeout 3 bash -c "cat </dev/tcp/$A/9" 2>/dev/null) && [ -n "$o1" ] && break
+	sleep 0.3
+done
+case $o1 in "sockd pid="*) pass "the daemonized virtuald serves ($o1)";;
+	*) not_ok "the daemonized virtuald serves"; diag "$o1";; esac
+sleep 5	# idle 2 s, then stopped and reaped
+o2=$(timeout 10 bash -c "cat </dev/tcp/$A/9")
+case $o2 in "sockd pid="*) [ "$o2" != "$o1" ]; ok $? "its idle daemon was reaped and a new one started ($o2)";;
+	*) not_ok "its idle daemon was reaped and a new one started"; diag "$o2";; esac
+kill -TERM "$dpid"
+wait_until 5 gone "$dpid"; ok $? "SIGTERM ends the daemonized virtuald"
 netsvc_done

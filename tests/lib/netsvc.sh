@@ -74,6 +74,18 @@ _vsr_readies_over() {
 	[ "$(grep -c "ready:" "$T/vsredirect.log" 2>/dev/null)" -gt "$1" ]
 }
 
+# gone PID: the process has exited (a zombie counts: a daemon's parent
+# is init, which may reap it late)
+gone() {
+	! grep -qs '^State:.*[RSDT]' "/proc/$1/status"
+}
+
+# daemon_pid PATTERN: the pid of the one process whose command line is
+# exactly PATTERN (a daemonized vsredirect or virtuald)
+daemon_pid() {
+	pgrep -x -f "$1" | head -1
+}
+
 need_netsvc() {
 	need_root
 	need_cmd nsenter curl ip
