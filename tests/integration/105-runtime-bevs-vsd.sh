@@ -209,6 +209,13 @@ ok $? "sessions are logged (caller uid, VS, user, command)"
 as_member bevs web1 $'nosuch\nvsd: FORGED line' 2>/dev/null; is $? 127 "a command name with a newline is not found"
 grep -q "^vsd: FORGED" "$T/vsd.log"; ok $((! $?)) "and forges no line of vsd's log"
 
+vsboot --stop web1 >/dev/null
+out=$(as_member bevs web1 true 2>&1); rc=$?
+ok $([ $rc = 3 ] && grep -q "VS 'web1' is not running" <<<"$out"; echo $?) \
+	"a stopped VS: exit 3 through vsd as well: $out"
+vsboot --start web1 >/dev/null || bail "restart"
+pidns=$(rt_pidns "$(rt_init_pid web1)")
+
 # --- vsd stops during a session: it ends, nothing stays --------------------
 as_member bevs web1 sleep 300 </dev/null >/dev/null 2>"$T/stop.err" &
 b=$!
