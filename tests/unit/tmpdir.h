@@ -15,14 +15,14 @@
 
 static char tmpdir[64];
 
-static void
+static inline void
 tmpdir_make(const char *test)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/%s.XXXXXX", test);
 	assert_non_null(mkdtemp(tmpdir));
 }
 
-static void
+static inline void
 tmpdir_remove(void)
 {
 	char *cmd = xasprintf("chmod -R u+rwx '%s' && rm -rf '%s'", tmpdir,
@@ -33,7 +33,7 @@ tmpdir_remove(void)
 }
 
 /* vsd.conf defaults with state_root = tmpdir. */
-static void
+static inline void
 tmpdir_conf(struct vs_conf *conf)
 {
 	vs_conf_defaults(conf);
