@@ -4,13 +4,14 @@
  *   table ip vsredirect
  *     chain notrack_in  raw            conntrack only the redirected
  *     chain notrack_out raw            connections (see below)
- *     chain prerouting  nat, dstnat    VS_IP:PORT -> VS_IP:TARGET
- *                                      (clients arriving over the veth)
- *     chain output      nat, -100      the same for the VS's own
- *                                      connections to its address
+ *     chain prerouting  nat, dstnat    VS_IP:PORT -> VS_IP:TARGET for
+ *                                      clients arriving over the veth
  *     chain connlimit   filter, input  reset a redirected connection
- *                                      beyond max_conns (ct count; the
- *                                      VS's own, over lo, do not count)
+ *                                      beyond max_conns (ct count)
+ *
+ * The VS's own connections to its address are not redirected here:
+ * they reach vsredirect's listener on VS_IP:PORT (every rule has one)
+ * and are relayed, under the relay's limits.
  *
  * Why it is safe: the table lives in the VS's netns, so it never sees
  * the host's or another VS's packets, and every rule also matches the
@@ -26,9 +27,9 @@
  * global), and installing NAT turns conntrack on in the VS's netns.  So
  * the raw chains leave every packet untracked but those of redirected
  * connections, and the helper sets nf_conntrack_tcp_loose to 0 there (a
- * stray ACK makes no entry): the entries a VS can cause are its
- * redirected connections (limited from outside by ct count) and its own
- * connections to its redirected ports, nothing else.
+ * stray ACK makes no entry): the only entries in the VS's netns are
+ * its redirected connections from outside (at most max_conns live, and
+ * short timeouts once closed), none of the VS's own making.
  *
  * The timeouts of a redirected connection (the helper sets the netns's
  * own nf_conntrack_tcp_timeout_* sysctls, which only these connections
@@ -138,11 +139,12 @@ vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
 		return;
 	vs_buf_addf(out, "table ip vsredirect {\n");
 	/* conntrack's table is one for the whole host: track only the
-	 * redirected connections, so that the VS cannot fill it with
-	 * flows of its own (UDP, outgoing connections, direct clients;
-	 * a non-SYN packet of an unknown flow makes no entry either,
-	 * nf_conntrack_tcp_loose is 0 in the VS's netns: sysctls).  lo: packets
-	 * that went out through the output chain keep their conntrack */
+	 * connections redirected from outside, so that the VS cannot
+	 * fill it with flows of its own (UDP, outgoing connections,
+	 * direct clients, connections to itself; a non-SYN packet of an
+	 * unknown flow makes no entry either, nf_conntrack_tcp_loose is 0
+	 * in the VS's netns: sysctls).  lo carries only the VS's own
+	 * traffic, untracked since the output chain */
 	vs_buf_addf(out, "  chain notrack_in {\n"
 	    "    type filter hook prerouting priority raw; policy accept;\n"
 	    "    iifname \"lo\" return\n"
@@ -153,17 +155,15 @@ vsr_knat_script(const char *ip, const struct vsr_rules *rs, int max_conns,
 	    "  }\n"
 	    "  chain notrack_out {\n"
 	    "    type filter hook output priority raw; policy accept;\n"
-	    "    ip daddr %s tcp dport ", ip);
-	port_set(out, rs, 0);
-	vs_buf_addf(out, " return\n"
+	    "    oifname \"lo\" notrack\n"
 	    "    ip saddr %s tcp sport ", ip);
 	port_set(out, rs, 1);
-	/* a SYN from a target port opens a connection of the VS's own */
+	/* the daemon's answers to redirected clients; a SYN from a target
+	 * port opens a connection of the VS's own */
 	vs_buf_addf(out, " tcp flags & (syn | ack) != syn return\n"
 	    "    notrack\n"
 	    "  }\n");
 	dnat_chain(out, "prerouting", "prerouting", "dstnat", ip, rs);
-	dnat_chain(out, "output", "output", "-100", ip, rs);
 	/* the counting sees each connection once, after DNAT, before the
 	 * socket: filter at input */
 	vs_buf_addf(out, "  chain connlimit {\n"

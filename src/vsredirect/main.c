@@ -4,18 +4,21 @@
  * capability, and a privileged helper that reads the state and makes the
  * sockets that must be born in a VS's netns (privsep.c).
  *
- * A rule is served in one of two modes (vsredirect.h).  kernel (the
- * default): an nftables DNAT in the VS's netns (knat.c), installed by
- * the helper with one `nft -f` transaction per change.  relay (PROXY
- * headers, or asked for): a listening socket in the VS's network
- * namespace, bound to the VS's address, and the relay.  Either way a VS
- * cannot take the port itself (its root is not privileged over the
- * host-made netns).  VSs are found by their netns pins (netwatch.h);
- * rules follow VSs starting and stopping, rule files and SIGHUP, and
- * never cut an established connection: a port switching modes gets its
- * new way in before the old one goes (a new listener before the DNAT is
- * removed, the DNAT before the listener is closed).  If nft fails, that
- * VS's kernel rules are relayed instead (logged) until its rules change.
+ * Every rule has a listening socket in the VS's network namespace,
+ * bound to the VS's address, and the relay behind it: a VS cannot take
+ * the port itself (its root is not privileged over the host-made
+ * netns).  A rule is served in one of two modes (vsredirect.h).  relay
+ * (PROXY headers, or asked for): every connection goes through the
+ * listener.  kernel (the default): an nftables DNAT in the VS's netns
+ * (knat.c, installed by the helper with one `nft -f` transaction per
+ * change) takes the clients that arrive over the VS's link before they
+ * reach the listener, which then only serves the VS's own connections
+ * to its address (those are not tracked by conntrack, knat.c says why).
+ * So a port switching modes never lacks a way in.  VSs are found by
+ * their netns pins (netwatch.h); rules follow VSs starting and stopping,
+ * rule files and SIGHUP, and never cut an established connection.  If
+ * nft fails, that VS's kernel rules are relayed instead (logged) until
+ * its rules change.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -160,7 +163,7 @@ make_target(const char *ip, int port, struct sockaddr_in *sa)
 	return inet_pton(AF_INET, ip, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-/* Open the listener of relay rule s (if not open), or retarget it. */
+/* Open the listener of rule s (if not open), or retarget it. */
 static void
 lsn_apply(struct vsent *v, struct lsn *s)
 {
@@ -188,9 +191,11 @@ lsn_apply(struct vsent *v, struct lsn *s)
 		    s->rule.port);
 		return;
 	}
-	log_info("%s: %s:%d -> %d%s", v->name, v->ip, s->rule.port,
-	    s->rule.target, s->rule.proxy == VS_PROXY_V1 ? " (PROXY v1)" :
-	    s->rule.proxy == VS_PROXY_V2 ? " (PROXY v2)" : "");
+	if (s->rule.mode == VSR_RELAY)	/* kernel: lsn_open() said it */
+		log_info("%s: %s:%d -> %d%s", v->name, v->ip, s->rule.port,
+		    s->rule.target, s->rule.proxy == VS_PROXY_V1 ?
+		    " (PROXY v1)" : s->rule.proxy == VS_PROXY_V2 ?
+		    " (PROXY v2)" : "");
 }
 
 /* Have the helper install v's kernel rules (or remove them: flush);
@@ -249,8 +254,7 @@ out:
 	vs_buf_release(&script);
 }
 
-/* Open or retarget rs's relay listeners and note every rule in v->ls;
- * close nothing yet. */
+/* Open or retarget rs's listeners and note every rule in v->ls. */
 static void
 lsn_open(struct vsent *v, const struct vsr_rules *rs)
 {
@@ -276,12 +280,11 @@ lsn_open(struct vsent *v, const struct vsr_rules *rs)
 			    " (relay)");
 		}
 		v->ls[i].rule = *r;
-		if (r->mode == VSR_RELAY)
-			lsn_apply(v, &v->ls[i]);
+		lsn_apply(v, &v->ls[i]);
 	}
 }
 
-/* Close the listeners rs no longer relays; forget rules it lacks. */
+/* Close the listeners of the rules rs lacks, and forget them. */
 static void
 lsn_close_stale(struct vsent *v, const struct vsr_rules *rs)
 {
@@ -292,8 +295,6 @@ lsn_close_stale(struct vsent *v, const struct vsr_rules *rs)
 			if (rs->r[j].port == v->ls[i].rule.port)
 				break;
 		if (j < rs->n) {
-			if (rs->r[j].mode == VSR_KERNEL)
-				lsn_close(&v->ls[i]);
 			i++;
 			continue;
 		}
@@ -306,8 +307,8 @@ lsn_close_stale(struct vsent *v, const struct vsr_rules *rs)
 
 /*
  * Bring v in line with rules.  Order: new listeners first, then the
- * table, then old listeners closed: a port changing modes always has
- * one way in (while both exist the DNAT wins).
+ * table, then old listeners closed: a new port has its listener before
+ * its DNAT (nothing to catch the VS's own connections otherwise).
  */
 static void
 vsent_sync(struct vsent *v, const struct vsr_rules *rules)
@@ -328,7 +329,7 @@ vsent_sync(struct vsent *v, const struct vsr_rules *rules)
 	}
 	lsn_open(v, &rs);
 	knat_sync(v, &rs, max);
-	lsn_open(v, &rs);	/* the rules knat_sync turned to relay */
+	lsn_open(v, &rs);	/* logs the rules knat_sync turned to relay */
 	lsn_close_stale(v, &rs);
 }
 

@@ -13,10 +13,13 @@
 #define VSR_MAX_RULES	64
 
 /*
- * How a rule is served.  kernel: an nftables DNAT inside the VS's netns
- * (knat.c, installed by the helper); the VS's daemon sees the client's
- * own address, TCP is not relayed at all.  relay: vsredirect's listener
- * and epoll+splice relay (relay.h); needed for a PROXY header.
+ * How a rule is served.  Every rule has vsredirect's listener and the
+ * epoll+splice relay (relay.h) behind it.  kernel: an nftables DNAT
+ * inside the VS's netns (knat.c, installed by the helper) takes the
+ * clients arriving from outside first; their TCP is not relayed at all
+ * and the VS's daemon sees their own address; the listener gets only
+ * the VS's own connections.  relay: the listener gets everything;
+ * needed for a PROXY header.
  */
 enum vsr_mode {
 	VSR_KERNEL,

@@ -293,6 +293,9 @@ test_knat_script(void **state)
 	    "    ip daddr 10.9.0.1 tcp dport 80 dnat to 10.9.0.1:8080\n"
 	    "    ip daddr 10.9.0.1 tcp dport 70 dnat to 10.9.0.1:8080\n"));
 	assert_null(strstr(b.buf, "dport 81 "));
+	/* the VS's own connections: untracked, not redirected (relayed) */
+	assert_non_null(strstr(b.buf, "oifname \"lo\" notrack\n"));
+	assert_null(strstr(b.buf, "hook output priority -100"));
 	assert_non_null(strstr(b.buf, "iifname != \"lo\" ip daddr 10.9.0.1 "
 	    "tcp dport { 8080 } ct status dnat ct state new ct count over 7 "
 	    "reject with tcp reset\n"));
