@@ -15,6 +15,9 @@
  * None of them keeps state between calls; they fork (restore's extraction
  * runs in a child so the library never changes the caller's cwd) but are
  * not thread-safe with respect to a concurrent fork in the same process.
+ * Save and export run threads of their own (zstd's workers; save also
+ * snap_prep.c's readers and snap_hashq.c's hasher), all joined before
+ * they return.
  *
  * Safety: every path inside a VS root or an archive is hostile.  Saving
  * walks the root fd-relative; restore extracts into a fresh tree beside

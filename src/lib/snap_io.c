@@ -222,7 +222,6 @@ snap_writer_open(struct snap_writer *w, int fd, int level, int threads,
 	 * built without threads: not an error. */
 	if (threads > 1)
 		ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_nbWorkers, threads);
-
 	w->zcap = ZSTD_CStreamOutSize();
 	w->zbuf = xmalloc(w->zcap);
 	w->stage = xmalloc(SNAP_STAGE);
@@ -324,8 +323,8 @@ snap_writer_data(struct snap_writer *w, const void *buf, size_t len,
     struct vs_err *err)
 {
 	if (w->prehashed)
-		;
-	else if (w->hq)
+		return put_data(w, buf, len, err);
+	if (w->hq)
 		snap_hashq_data(w->hq, buf, len);
 	else if (vs_hash_update(&w->h, buf, len, err) < 0)
 		return -1;
