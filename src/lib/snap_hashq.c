@@ -23,7 +23,7 @@
 #include "banned.h"
 
 #define HQ_BUFSZ	(1 << 20)	/* one pool buffer */
-#define HQ_NBUFS	16		/* at most 16 MiB in flight */
+#define HQ_NBUFS	6		/* at most 6 MiB in flight */
 #define HQ_MINROOM	(64 << 10)	/* less left: take a fresh buffer */
 
 struct hq_buf {

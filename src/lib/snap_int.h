@@ -105,6 +105,7 @@ struct snap_item {
 	struct archive_entry *e;
 	int fd;
 	unsigned char *data;
+	void *chunk;			/* where data lives (snap_prep.c) */
 	unsigned char digest[VS_HASH_LEN];
 	int hashed;
 	int errnum;

@@ -33,7 +33,7 @@
 #include "banned.h"
 
 #define PREP_SMALL	(1 << 20)	/* read whole and hashed here */
-#define PREP_BYTES	(32LL << 20)	/* ahead of the writer, at most */
+#define PREP_BYTES	(8LL << 20)	/* ahead of the writer, at most */
 #define PREP_AHEAD	1024		/* entries ahead, at most */
 #define PREP_THREADS	4
 
@@ -161,6 +161,20 @@ own(long long host, long long base, long long count, int *foreign)
 
 /* ---- one entry ------------------------------------------------------ */
 
+/* Small files are read into chunks a thread fills one after the other;
+ * a chunk goes back to the pool when the writer is done with every file
+ * in it.  (A malloc() per file cost a fresh mapping, page faults and
+ * zeroing for every file above glibc's mmap threshold.) */
+#define PREP_CHUNK	(2 << 20)
+
+struct prep_chunk {
+	struct prep_chunk *next;	/* in the pool */
+	struct prep_chunk *link;	/* every chunk (snap_prep.all) */
+	unsigned char *data;
+	size_t used;
+	int refs;			/* files in it + the filling thread */
+};
+
 struct snap_prep {
 	struct snap_item *it;
 	size_t n;
@@ -175,7 +189,50 @@ struct snap_prep {
 	int writer_waits, prep_waits, stop;
 	pthread_t tid[PREP_THREADS];
 	int nt;
+	struct prep_chunk *pool;	/* free chunks */
+	struct prep_chunk *all;		/* every chunk, to free them */
 };
+
+/* Drop a reference to c; p->mu held. */
+static void
+chunk_put(struct snap_prep *p, struct prep_chunk *c)
+{
+	if (c && --c->refs == 0) {
+		c->used = 0;
+		c->next = p->pool;
+		p->pool = c;
+	}
+}
+
+/* Room for n bytes in the thread's chunk *cur (n <= PREP_CHUNK). */
+static unsigned char *
+chunk_space(struct snap_prep *p, struct prep_chunk **cur, size_t n)
+{
+	struct prep_chunk *c = *cur;
+	unsigned char *b;
+
+	pthread_mutex_lock(&p->mu);
+	if (!c || PREP_CHUNK - c->used < n) {
+		chunk_put(p, c);
+		c = p->pool;
+		if (c)
+			p->pool = c->next;
+		else {
+			c = xcalloc(1, sizeof(*c));
+			c->data = xmalloc(PREP_CHUNK);
+			c->link = p->all;
+			p->all = c;
+		}
+		c->refs = 1;
+		c->used = 0;
+		*cur = c;
+	}
+	c->refs++;			/* the file's */
+	b = c->data + c->used;
+	c->used += n;
+	pthread_mutex_unlock(&p->mu);
+	return b;
+}
 
 static void
 fail(struct snap_item *it, int errnum, const char *what)
@@ -188,14 +245,16 @@ fail(struct snap_item *it, int errnum, const char *what)
 /* Read the first size bytes of fd (zeros past a shrunk end) and compute
  * the member's digest over e's line and them. */
 static void
-read_small(struct snap_item *it, int fd)
+read_small(struct snap_prep *p, struct prep_chunk **cur,
+    struct snap_item *it, int fd)
 {
 	long long size = it->st.st_size, off = 0;
 	struct vs_buf line = VS_BUF_INIT;
 	struct vs_hash h = VS_HASH_INIT;
 	struct vs_err e2 = VS_ERR_INIT;
 
-	it->data = xmalloc(size ? (size_t)size : 1);
+	it->data = chunk_space(p, cur, size ? (size_t)size : 1);
+	it->chunk = *cur;
 	while (off < size) {
 		ssize_t n = pread(fd, it->data + off, size - off, off);
 
@@ -227,7 +286,7 @@ read_small(struct snap_item *it, int fd)
 }
 
 static void
-prep_item(struct snap_prep *p, struct snap_item *it)
+prep_item(struct snap_prep *p, struct prep_chunk **cur, struct snap_item *it)
 {
 	const struct stat *st = &it->st;
 	mode_t mode = st->st_mode & 07777;
@@ -301,7 +360,7 @@ prep_item(struct snap_prep *p, struct snap_item *it)
 	if (!S_ISREG(st->st_mode))
 		return;
 	if (st->st_size <= PREP_SMALL)
-		read_small(it, fd);
+		read_small(p, cur, it, fd);
 	else
 		it->fd = steal_fd(&fd);	/* streamed by the writer */
 }
@@ -323,6 +382,7 @@ static void *
 prep_thread(void *arg)
 {
 	struct snap_prep *p = arg;
+	struct prep_chunk *cur = NULL;	/* this thread's chunk */
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
@@ -341,12 +401,13 @@ prep_thread(void *arg)
 			p->held += cost(it);
 		pthread_mutex_unlock(&p->mu);
 		if (wanted(p, it))
-			prep_item(p, it);
+			prep_item(p, &cur, it);
 		pthread_mutex_lock(&p->mu);
 		it->ready = 1;
 		if (p->writer_waits && p->want == (size_t)(it - p->it))
 			pthread_cond_signal(&p->cv_writer);
 	}
+	chunk_put(p, cur);
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
@@ -409,8 +470,7 @@ item_clear(struct snap_item *it)
 	if (it->e)
 		archive_entry_free(it->e);
 	it->e = NULL;
-	free(it->data);
-	it->data = NULL;
+	it->data = NULL;		/* chunk memory: see chunk_put() */
 	if (it->fd >= 0)
 		close(it->fd);
 	it->fd = -1;
@@ -425,6 +485,8 @@ snap_prep_done(struct snap_prep *p, size_t i)
 
 	item_clear(it);
 	pthread_mutex_lock(&p->mu);
+	chunk_put(p, it->chunk);
+	it->chunk = NULL;
 	if (wanted(p, it))
 		p->held -= cost(it);
 	p->low = i + 1;
@@ -451,8 +513,17 @@ snap_prep_stop(struct snap_prep *p)
 	pthread_mutex_unlock(&p->mu);
 	for (t = 0; t < p->nt; t++)
 		pthread_join(p->tid[t], NULL);
-	for (i = 0; i < p->n; i++)
+	for (i = 0; i < p->n; i++) {
 		item_clear(&p->it[i]);
+		p->it[i].chunk = NULL;
+	}
+	while (p->all) {
+		struct prep_chunk *c = p->all;
+
+		p->all = c->link;
+		free(c->data);
+		free(c);
+	}
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->cv_writer);
 	pthread_cond_destroy(&p->cv_prep);
