@@ -1154,6 +1154,10 @@ vs_clients_full(const char *vs)
  * the executor reads the caller's credentials from the kernel on the
  * socket itself, and the request from it (session.c).  Nothing we could
  * say about the caller would be believed.  No answer comes back.
+ * A caller who is no admin is refused here already, with the executor's
+ * own rule: any local user may connect, and a flood of such connections
+ * relayed kept the executor's channel full (root's vsdadm timed out) and
+ * wrote a log line for each (red team, test 703).
  */
 static void
 bevs_relay(int fd)
@@ -1209,7 +1213,10 @@ do_accept(struct listener *l)
 			return;
 		}
 		if (l->kind == L_BEVS) {
-			bevs_relay(fd);
+			if (vsd_session_caller_ok(S.conf, fd))
+				bevs_relay(fd);
+			else
+				vsd_session_refuse_caller(S.conf, fd);
 			continue;
 		}
 		if (S.stopping || (long long)S.nclients >= S.conf->max_clients ||

@@ -115,6 +115,58 @@ vsd_owned_id(const struct vs_conf *conf, long long id)
 	    conf->uid_stride * (conf->max_servers + 1);
 }
 
+static int
+caller_ok(const struct vs_conf *conf, const struct vs_peer *pc)
+{
+	return pc->uid == 0 || (!vsd_owned_id(conf, pc->uid) &&
+	    vs_peer_is_admin(conf, pc));
+}
+
+int
+vsd_session_caller_ok(const struct vs_conf *conf, int fd)
+{
+	struct vs_peer pc = VS_PEER_INIT;
+	int ok;
+
+	if (vs_peer_get(fd, &pc, NULL) < 0)
+		return 1;	/* the executor says why */
+	ok = caller_ok(conf, &pc);
+	vs_peer_release(&pc);
+	return ok;
+}
+
+void
+vsd_session_refuse_caller(const struct vs_conf *conf, int fd)
+{
+	static time_t last;
+	static unsigned long more;
+	struct vs_peer pc = VS_PEER_INIT;
+	struct vs_err err = VS_ERR_INIT;
+	time_t now = time(NULL);
+	gid_t g;
+	int have = conf->admin_group && vs_admin_gid(conf, &g, &err) == 1;
+
+	/* a refusal costs a log line at most once a second: a connection
+	 * flood of any local user must not flood the log */
+	if (now != last && vs_peer_get(fd, &pc, NULL) == 0) {
+		log_warnx("bevs: refused uid %u gid %u (pid %d): not root or "
+		    "a member of admin_group%s", (unsigned)pc.uid,
+		    (unsigned)pc.gid, (int)pc.pid, more ? " (and more "
+		    "refusals since the last one logged)" : "");
+		vs_peer_release(&pc);
+		last = now;
+		more = 0;
+	} else {
+		more++;
+	}
+	if (conf->admin_group && !have)
+		refuse(fd, 1, "permission denied: %s", err.msg);
+	else
+		refuse(fd, 1, "permission denied: only root%s%s%s may enter "
+		    "a VS", have ? " and members of '" : "",
+		    have ? conf->admin_group : "", have ? "'" : "");
+}
+
 /* ---- the session process --------------------------------------------- */
 
 static void __attribute__((noreturn))
@@ -380,7 +432,6 @@ vsd_session_accept(const struct vs_conf *conf, int fd)
 	struct vs_peer pc = VS_PEER_INIT;
 	struct vs_err err = VS_ERR_INIT;
 	size_t i, mine = 0;
-	gid_t g;
 	pid_t pid;
 	_cleanup_free_ char *path = vs_conf_dir(conf, VSD_BEVS_SOCK);
 
@@ -395,21 +446,9 @@ vsd_session_accept(const struct vs_conf *conf, int fd)
 		refuse(fd, 1, "cannot identify the caller: %s", err.msg);
 		return;
 	}
-	if (pc.uid != 0 && (vsd_owned_id(conf, pc.uid) ||
-	    !vs_peer_is_admin(conf, &pc))) {
-		int have = conf->admin_group &&
-		    vs_admin_gid(conf, &g, &err) == 1;
-
-		log_warnx("bevs: refused uid %u gid %u (pid %d): not root or "
-		    "a member of admin_group", (unsigned)pc.uid,
-		    (unsigned)pc.gid, (int)pc.pid);
-		if (conf->admin_group && !have)
-			refuse(fd, 1, "permission denied: %s", err.msg);
-		else
-			refuse(fd, 1, "permission denied: only root%s%s%s "
-			    "may enter a VS", have ? " and members of '" : "",
-			    have ? conf->admin_group : "", have ? "'" : "");
+	if (!caller_ok(conf, &pc)) {
 		vs_peer_release(&pc);
+		vsd_session_refuse_caller(conf, fd);
 		return;
 	}
 	for (i = 0; i < nsessions; i++)

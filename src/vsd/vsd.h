@@ -149,6 +149,12 @@ int vsd_control_run(struct vs_conf *conf, const char *conf_path,
 #define VSD_BEVS_SOCK	"run/bevs.sock"
 void vsd_session_accept(const struct vs_conf *conf, int fd);
 int vsd_session_reaped(pid_t pid);
+/* The caller rule and the refusal, also the front's pre-filter: a
+ * non-admin's connection is refused there and never costs the executor
+ * (any local user can connect to bevs.sock).  vsd_session_refuse_caller()
+ * logs at most one refusal a second (the rest are counted) and closes fd. */
+int vsd_session_caller_ok(const struct vs_conf *conf, int fd);
+void vsd_session_refuse_caller(const struct vs_conf *conf, int fd);
 
 /* Helpers for handlers (cmd.c). */
 void vsd_err_answer(struct vsd_req *r, int code, const char *fmt, ...)
