@@ -649,8 +649,12 @@ fail:
  * which bevs and virtuald read; the copy informs the VS's users.
  */
 static void
-publish_priv(const struct vs_conf *conf, const char *name, int tmpfd)
+publish_priv(const struct vs_conf *conf, const struct vs_rec *rec,
+    int tmpfd)
 {
+	const char *name = rec->name;
+	uid_t nobody = (uid_t)(rec->uid_base + 65534);
+	struct stat st;
 	_cleanup_free_ char *hp = xasprintf("%s/state/priv/%s",
 	    conf->state_root, name);
 	_cleanup_close_ int hfd = -1, etc = -1, vsd = -1;
@@ -696,6 +700,12 @@ publish_priv(const struct vs_conf *conf, const char *name, int tmpfd)
 	}
 	vsd = openat(etc, "vsd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
+	/* vsd made etc/vsd host root's; saved as nobody's like the file,
+	 * it would come back the VS's nobody's, who could then replace the
+	 * copy its users read: host root's again */
+	if (vsd >= 0 && fstat(vsd, &st) == 0 && st.st_uid == nobody &&
+	    st.st_gid == nobody && fchown(vsd, 0, 0) < 0)
+		log_warn("VS '%s': cannot give etc/vsd back to root", name);
 	if (vsd < 0 || write_host_file(vsd, "priv", buf, len) < 0)
 		log_warn("VS '%s': rights not published to "
 		    "/etc/vsd/priv", name);
@@ -757,7 +767,7 @@ restore_locked(const struct vs_conf *conf, const struct vs_rec *rec,
 		vs_err_prefix(err, "snapshot '%s'", id);
 		goto out;
 	}
-	publish_priv(conf, rec->name, c.tmpfd);
+	publish_priv(conf, rec, c.tmpfd);
 	if (syscall(SYS_renameat2, vsdir, rec->name, vsdir, tmp,
 	    RENAME_EXCHANGE) < 0) {
 		vs_err_sys(err, "cannot swap the restored tree in");

@@ -218,6 +218,7 @@ id5=$(vsnap save web1) ; ok $? "save with published rights"
 printf 'ftp:alice,bob\nlogin:bob\n' >"$ROOT/state/priv/web1"   # changed since
 run_ok "restore" vsnap restore web1 "$id5"
 is "$(stat -c '%u:%g %a' "$R/etc/vsd/priv")" "0:0 644" "etc/vsd/priv is host root's again"
+is "$(stat -c '%u:%g' "$R/etc/vsd")" "0:0" "so is etc/vsd (not the VS's nobody's)"
 is "$(cat "$R/etc/vsd/priv")" "$(cat "$ROOT/state/priv/web1")" "with the host's current rights"
 rm "$ROOT/state/priv/web1"
 run_ok "restore, no rights on the host" vsnap restore web1 "$id5"
