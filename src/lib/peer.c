@@ -99,6 +99,16 @@ vs_admin_gid(const struct vs_conf *conf, gid_t *gid, struct vs_err *err)
 	return 1;
 }
 
+/* Host uids vsd gives to its front (uid_base - 1) and to the VSs. */
+static int
+vsd_owned_id(const struct vs_conf *conf, uid_t id)
+{
+	long long v = id;
+
+	return v >= conf->uid_base - 1 && v < conf->uid_base +
+	    conf->uid_stride * (conf->max_servers + 1);
+}
+
 int
 vs_peer_is_admin(const struct vs_conf *conf, const struct vs_peer *p)
 {
@@ -107,7 +117,8 @@ vs_peer_is_admin(const struct vs_conf *conf, const struct vs_peer *p)
 
 	if (p->uid == 0)
 		return 1;
-	if (vs_admin_gid(conf, &g, NULL) != 1)
+	if (vsd_owned_id(conf, p->uid) ||
+	    vs_admin_gid(conf, &g, NULL) != 1)
 		return 0;
 	if (p->gid == g)
 		return 1;

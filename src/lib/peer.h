@@ -47,8 +47,9 @@ int vs_peer_accepted_on(int fd, int type, const char *path);
  */
 int vs_admin_gid(const struct vs_conf *conf, gid_t *gid, struct vs_err *err);
 
-/* 1 when p is host root or has the admin gid as its gid or among its
- * groups; else 0. */
+/* 1 when p is host root, or has the admin gid as its gid or among its
+ * groups and is not a uid vsd hands out (its front's, a VS's: whatever
+ * groups such a process holds, it is never an administrator); else 0. */
 int vs_peer_is_admin(const struct vs_conf *conf, const struct vs_peer *p);
 
 #endif

@@ -107,21 +107,6 @@ refuse(int fd, int code, const char *fmt, ...)
 	close(fd);
 }
 
-/* Host uids vsd gives to its front and to the VSs: never an admin. */
-static int
-vsd_owned_id(const struct vs_conf *conf, long long id)
-{
-	return id >= conf->uid_base - 1 && id < conf->uid_base +
-	    conf->uid_stride * (conf->max_servers + 1);
-}
-
-static int
-caller_ok(const struct vs_conf *conf, const struct vs_peer *pc)
-{
-	return pc->uid == 0 || (!vsd_owned_id(conf, pc->uid) &&
-	    vs_peer_is_admin(conf, pc));
-}
-
 int
 vsd_session_caller_ok(const struct vs_conf *conf, int fd)
 {
@@ -130,7 +115,7 @@ vsd_session_caller_ok(const struct vs_conf *conf, int fd)
 
 	if (vs_peer_get(fd, &pc, NULL) < 0)
 		return 1;	/* the executor says why */
-	ok = caller_ok(conf, &pc);
+	ok = vs_peer_is_admin(conf, &pc);
 	vs_peer_release(&pc);
 	return ok;
 }
@@ -446,7 +431,7 @@ vsd_session_accept(const struct vs_conf *conf, int fd)
 		refuse(fd, 1, "cannot identify the caller: %s", err.msg);
 		return;
 	}
-	if (!caller_ok(conf, &pc)) {
+	if (!vs_peer_is_admin(conf, &pc)) {
 		vs_peer_release(&pc);
 		vsd_session_refuse_caller(conf, fd);
 		return;

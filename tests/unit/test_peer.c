@@ -166,6 +166,18 @@ test_admin(void **state)
 	assert_int_equal(g, 0);
 	groups[0] = 0;
 	assert_int_equal(vs_peer_is_admin(&conf, &p), 1);
+	/* the uids vsd hands out never administer, whatever their groups:
+	 * the front's (uid_base - 1), a VS's root, the last VS's last uid */
+	p.uid = (uid_t)(conf.uid_base - 1);
+	assert_int_equal(vs_peer_is_admin(&conf, &p), 0);
+	p.uid = (uid_t)(conf.uid_base + conf.uid_stride);
+	assert_int_equal(vs_peer_is_admin(&conf, &p), 0);
+	p.uid = (uid_t)(conf.uid_base + conf.uid_stride *
+	    (conf.max_servers + 1) - 1);
+	assert_int_equal(vs_peer_is_admin(&conf, &p), 0);
+	p.uid = (uid_t)(conf.uid_base + conf.uid_stride *
+	    (conf.max_servers + 1));
+	assert_int_equal(vs_peer_is_admin(&conf, &p), 1);
 	vs_conf_release(&conf);
 }
 
