@@ -54,9 +54,8 @@ open_run_dir(const struct vs_conf *conf, struct vs_err *err)
 	return fd;
 }
 
-/* Field 22 of /proc/pid/stat (start time in clock ticks), 0 if gone. */
-static unsigned long long
-proc_start(pid_t pid)
+unsigned long long
+vs_proc_start(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 	unsigned long long v = 0;
@@ -187,7 +186,7 @@ open_init(int rundir, const char *name, struct pidrec *r)
 		return -1;
 	/* checked after pidfd_open: the pidfd now pins this process, so a
 	 * match means it is our vsinit and not a reused pid */
-	if (proc_start(r->init) != r->init_start) {
+	if (vs_proc_start(r->init) != r->init_start) {
 		close(fd);
 		errno = ESRCH;
 		return -1;
@@ -492,7 +491,7 @@ monitor_main(const struct vs_conf *conf, const struct vs_rec *rec, int report)
 	if (init < 0)
 		goto fail;
 	mine.init = init;
-	mine.init_start = proc_start(init);
+	mine.init_start = vs_proc_start(init);
 	mine.monitor = getpid();
 	mine.started = time(NULL);
 	snprintf(text, sizeof(text), "%d %llu %d %lld\n", (int)mine.init,
@@ -581,7 +580,7 @@ monitor_alive(pid_t pid)
 	n = read(fd, comm, sizeof(comm) - 1);
 	close(fd);
 	return n > 0 && strncmp(comm, "vsmonitor\n", 10) == 0 &&
-	    proc_start(pid) != 0;
+	    vs_proc_start(pid) != 0;
 }
 
 static int

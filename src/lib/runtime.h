@@ -137,4 +137,11 @@ int vs_run_exec(const struct vs_conf *conf, const char *name,
 int vs_run_signal_init(const struct vs_conf *conf, const char *name, int sig,
     struct vs_err *err);
 
+/*
+ * Start time of pid (field 22 of /proc/PID/stat, clock ticks since boot);
+ * 0 when there is no such process or it is a zombie.  A pid recorded with
+ * its start time is never mistaken for a later process reusing the pid.
+ */
+unsigned long long vs_proc_start(pid_t pid);
+
 #endif

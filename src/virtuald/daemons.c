@@ -15,38 +15,10 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "runtime.h"
 #include "virtuald.h"
 #include "xmem.h"
 #include "banned.h"
-
-unsigned long long
-vd_proc_start(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-	ssize_t n;
-	int fd, i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name may hold spaces and ')': fields after the last */
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || p[2] == 'Z')
-		return 0;	/* a zombie is gone: its sockets are closed */
-	/* p + 1 is the space before field 3; 19 spaces on, field 22 */
-	for (i = 0, p++; i < 19 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p, " %llu", &v) != 1)
-		return 0;
-	return v;
-}
 
 int
 vd_daemons_save(const struct vs_conf *conf, const struct vd_daemon *d,
@@ -90,14 +62,14 @@ vd_daemons_stop_stale(const struct vs_conf *conf)
 		if (sscanf(line, "%d %llu %33s %33s", &pid, &start, vs,
 		    svc) != 4 || pid <= 1 || start == 0)
 			continue;
-		if (vd_proc_start(pid) != start)
+		if (vs_proc_start(pid) != start)
 			continue;	/* gone, or the pid is someone else's */
 		log_info("%s/%s: stopping daemon %d left by a previous "
 		    "virtuald", vs, svc, pid);
 		kill(pid, SIGKILL);
 		n++;
 		/* it holds the socket we bind next: wait until it is gone */
-		for (k = 0; k < 100 && vd_proc_start(pid) == start; k++) {
+		for (k = 0; k < 100 && vs_proc_start(pid) == start; k++) {
 			struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 			nanosleep(&ts, NULL);

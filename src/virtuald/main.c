@@ -67,7 +67,7 @@ struct svc {
 	pid_t daemon;			/* wait mode: running daemon */
 	uint64_t idle_since, term_sent;
 	uint64_t started, rearm_at;	/* wait: backoff after a quick end */
-	unsigned long long daemon_start;	/* vd_proc_start(daemon) */
+	unsigned long long daemon_start;	/* vs_proc_start(daemon) */
 	unsigned long long udp_in;	/* the netns's UDP InDatagrams */
 	double tokens;
 	uint64_t refill;
@@ -493,7 +493,7 @@ start_daemon(struct svc *sv)
 		return;
 	}
 	sv->daemon = pid;
-	sv->daemon_start = vd_proc_start(pid);
+	sv->daemon_start = vs_proc_start(pid);
 	sv->started = sv->idle_since = now_ms();
 	sv->term_sent = 0;
 	sv->udp_in = 0;

@@ -66,13 +66,12 @@ int vd_has_right(const struct vs_conf *conf, const char *vs,
  * state_root/run/virtuald.daemons for the next virtuald after a crash */
 struct vd_daemon {
 	pid_t pid;
-	unsigned long long start;	/* vd_proc_start() */
+	unsigned long long start;	/* vs_proc_start() */
 	char vs[VS_NAME_MAX + 1];
 	char svc[VD_NAME_MAX + 1];
 };
 
 /* Field 22 of /proc/PID/stat (start time); 0 if gone or a zombie. */
-unsigned long long vd_proc_start(pid_t pid);
 /* Replace the record with d[0..n); -1 with errno on failure. */
 int vd_daemons_save(const struct vs_conf *conf, const struct vd_daemon *d,
     size_t n);
