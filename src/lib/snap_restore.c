@@ -35,6 +35,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "fcaps.h"
 #include "journal.h"
 #include "log.h"
@@ -594,48 +595,6 @@ extract_in_child(struct rctx *c, int archfd, struct vs_err *err)
 
 #define PRIV_MAX	(1 << 20)
 
-/* Write len bytes as dirfd/name, host root's, mode 0644, via a temporary
- * name and a rename (nothing follows a symlink: O_EXCL, O_NOFOLLOW). */
-static int
-write_host_file(int dirfd, const char *name, const char *data, size_t len)
-{
-	_cleanup_free_ char *tmp = xasprintf(".%s.vsnap%d", name,
-	    (int)getpid());
-	size_t off = 0;
-	int fd, e;
-
-	unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += n;
-	}
-	if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0)
-		goto fail;
-	close(fd);
-	if (renameat(dirfd, tmp, dirfd, name) < 0) {
-		e = errno;
-		unlinkat(dirfd, tmp, 0);
-		errno = e;
-		return -1;
-	}
-	return fsync(dirfd);
-fail:
-	e = errno;
-	close(fd);
-	unlinkat(dirfd, tmp, 0);
-	errno = e;
-	return -1;
-}
-
 /*
  * /etc/vsd/priv in a VS is vsd's published copy of the host's rights file
  * state_root/state/priv/NAME (mod_priv.c), host root's so that the VS
@@ -706,7 +665,7 @@ publish_priv(const struct vs_conf *conf, const struct vs_rec *rec,
 	if (vsd >= 0 && fstat(vsd, &st) == 0 && st.st_uid == nobody &&
 	    st.st_gid == nobody && fchown(vsd, 0, 0) < 0)
 		log_warn("VS '%s': cannot give etc/vsd back to root", name);
-	if (vsd < 0 || write_host_file(vsd, "priv", buf, len) < 0)
+	if (vsd < 0 || vs_write_file_at(vsd, "priv", buf, len, 0, 0, 0644) < 0)
 		log_warn("VS '%s': rights not published to "
 		    "/etc/vsd/priv", name);
 }

@@ -112,7 +112,7 @@ web_save(const struct vs_conf *conf, const char *vs, const struct web *w)
 	web_format(w, &b);
 	if ((mkdir(dir, 0755) == 0 || errno == EEXIST) &&
 	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		rc = vsd_write_at(dfd, vs, b.buf, b.len, 0, 0, 0644);
+		rc = vs_write_file_at(dfd, vs, b.buf, b.len, 0, 0, 0644);
 		close(dfd);
 	}
 	free(dir);

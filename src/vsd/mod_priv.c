@@ -173,7 +173,7 @@ tab_save(struct vsd_req *r, const struct vs_rec *rec, struct privtab *t)
 		goto out;
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		goto out;
-	if (vsd_write_at(dfd, rec->name, b.buf, b.len, 0, 0, 0600) < 0)
+	if (vs_write_file_at(dfd, rec->name, b.buf, b.len, 0, 0, 0600) < 0)
 		goto out;
 	rc = 0;
 	/* publishing is best effort: the host file is the truth */
@@ -189,7 +189,7 @@ tab_save(struct vsd_req *r, const struct vs_rec *rec, struct privtab *t)
 		vsd = openat(etc, "vsd", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
 	if (vsd >= 0)
-		vsd_write_at(vsd, "priv", b.buf, b.len, 0, 0, 0644);
+		vs_write_file_at(vsd, "priv", b.buf, b.len, 0, 0, 0644);
 out:
 	if (vsd >= 0)
 		close(vsd);

@@ -105,7 +105,7 @@ mod_sendmail_set(struct vsd_req *r)
 	}
 	if ((etc = open_etc(r, &rec)) < 0)
 		return;
-	if (vsd_write_at(etc, "aliases", r->data->buf, r->data->len,
+	if (vs_write_file_at(etc, "aliases", r->data->buf, r->data->len,
 	    (uid_t)rec.uid_base, (gid_t)rec.uid_base, 0644) < 0)
 		vsd_err_answer(r, VS_PROTO_E_INTERNAL, "cannot write "
 		    "/etc/aliases of '%s': %s", r->vs, strerror(errno));

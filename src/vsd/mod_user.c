@@ -5,7 +5,7 @@
  * there: etc is opened with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|
  * RESOLVE_NO_XDEV), each file is read with O_NOFOLLOW and must be a
  * regular file of bounded size, and is replaced by a fresh temporary file
- * renamed over it (vsd_write_at), never written through.  Lines we do not
+ * renamed over it (vs_write_file_at), never written through.  Lines we do not
  * understand are kept as they are.  A new file's owner is the old one's
  * if it lies in the VS's range, else the VS's root.  Order: group, shadow,
  * then passwd, so a user exists (passwd) only once the rest is there; a
@@ -87,7 +87,7 @@ etc_write(struct vsusers *u, struct etcfile *f, const struct vs_buf *text,
 			gid = f->st.st_gid;
 		mode = f->st.st_mode & 0777;
 	}
-	return vsd_write_at(u->etc, f->name, text->buf, text->len, uid, gid,
+	return vs_write_file_at(u->etc, f->name, text->buf, text->len, uid, gid,
 	    mode);
 }
 

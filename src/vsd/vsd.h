@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "atfile.h"
 #include "buf.h"
 #include "conf.h"
 #include "state.h"
@@ -169,10 +170,6 @@ int vsd_open_root(struct vsd_req *r, const struct vs_rec *rec);
 /* openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|
  * RESOLVE_NO_XDEV) of path under a VS root fd. */
 int vsd_open_in(int rootfd, const char *path, int flags, mode_t mode);
-/* Replace path (relative to dirfd, no '/') with data atomically: temp
- * file, fchown/fchmod, fsync, rename. */
-int vsd_write_at(int dirfd, const char *name, const char *data, size_t len,
-    uid_t uid, gid_t gid, mode_t mode);
 
 /* Modules. */
 void mod_vs_create(struct vsd_req *r);

@@ -1,0 +1,56 @@
+/* atfile.c - a whole file replaced fd-relative and atomically (atfile.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "atfile.h"
+#include "banned.h"
+
+int
+vs_write_file_at(int dirfd, const char *name, const char *data, size_t len,
+    uid_t uid, gid_t gid, mode_t mode)
+{
+	char tmp[300];
+	size_t off = 0;
+	int fd, e;
+
+	if (snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid()) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 ||
+	    fsync(fd) < 0)
+		goto fail;
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		e = errno;
+		unlinkat(dirfd, tmp, 0);
+		errno = e;
+		return -1;
+	}
+	fsync(dirfd);
+	return 0;
+fail:
+	e = errno;
+	close(fd);
+	unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return -1;
+}
