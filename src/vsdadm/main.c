@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "vsdadm.h"
 #include "xmem.h"
@@ -50,28 +51,18 @@ int
 vsdadm_usage(const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, "vsdadm: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = vs_cli_vusage("vsdadm", usage_text, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
-	return EX_USAGE;
+	return rc;
 }
 
 int
 vsdadm_fail(const struct vs_err *err)
 {
-	fprintf(stderr, "vsdadm: %s\n", err->msg[0] ? err->msg :
-	    strerror(err->errnum));
-	switch (err->errnum) {
-	case EAGAIN:
-	case EINTR:
-	case ENOLCK:
-		return EX_TEMP;
-	default:
-		return EX_FAIL;
-	}
+	return vs_cli_fail("vsdadm", err);
 }
 
 int

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "log.h"
 #include "buf.h"
 #include "vsnap.h"
@@ -46,28 +47,18 @@ int
 vsnap_usage(const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, "vsnap: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = vs_cli_vusage("vsnap", usage_text, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
-	return EX_USAGE;
+	return rc;
 }
 
 int
 vsnap_fail(const struct vs_err *err)
 {
-	fprintf(stderr, "vsnap: %s\n", err->msg[0] ? err->msg :
-	    strerror(err->errnum));
-	switch (err->errnum) {
-	case EAGAIN:
-	case EINTR:
-	case ENOLCK:
-		return EX_TEMP;
-	default:
-		return EX_FAIL;
-	}
+	return vs_cli_fail("vsnap", err);
 }
 
 void

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "log.h"
 #include "vstry.h"
 #include "xmem.h"
@@ -47,13 +48,12 @@ int
 vstry_usage(const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, "vstry: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = vs_cli_vusage("vstry", usage_text, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n%s", usage_text);
-	return EX_USAGE;
+	return rc;
 }
 
 /* A recipe's package path is relative to the recipe's directory. */
