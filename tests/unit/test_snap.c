@@ -17,15 +17,15 @@
 #include "snap_int.h"
 #include "xmem.h"
 
-static char tmpdir[64];
+#include "tmpdir.h"
+
 static char file[128];
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_snap.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir_make("test_snap");
 	snprintf(file, sizeof(file), "%s/a.tar.zst", tmpdir);
 	return 0;
 }
@@ -34,8 +34,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	unlink(file);
-	rmdir(tmpdir);
+	tmpdir_remove();
 	return 0;
 }
 
