@@ -18,7 +18,9 @@
 #include "peer.h"
 #include "xmem.h"
 
-static char tmpdir[64], path[128], other[128];
+#include "tmpdir.h"
+
+static char path[128], other[128];
 
 static int
 listen_at(const char *p, int type)
@@ -49,8 +51,7 @@ static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_peer.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir_make("test_peer");
 	snprintf(path, sizeof(path), "%s/bevs.sock", tmpdir);
 	snprintf(other, sizeof(other), "%s/vsd.sock", tmpdir);
 	return 0;
@@ -60,9 +61,7 @@ static int
 teardown(void **state)
 {
 	(void)state;
-	unlink(path);
-	unlink(other);
-	rmdir(tmpdir);
+	tmpdir_remove();
 	return 0;
 }
 

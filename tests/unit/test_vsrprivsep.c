@@ -23,7 +23,8 @@
 #include "../../src/vsredirect/priv.c"
 #include "../../src/vsredirect/knat.c"
 
-static char tmpdir[64];
+#include "tmpdir.h"
+
 static struct vsr_helper H;
 static int sv[2] = { -1, -1 };
 
@@ -47,12 +48,9 @@ setup(void **state)
 	char *p;
 
 	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_vsrpriv.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	tmpdir_make("test_vsrpriv");
 	memset(&H, 0, sizeof(H));
-	vs_conf_defaults(&H.conf);
-	free(H.conf.state_root);
-	H.conf.state_root = xstrdup(tmpdir);
+	tmpdir_conf(&H.conf);
 	assert_int_equal(vs_state_init(&H.conf, &err), 0);
 	memset(&r, 0, sizeof(r));
 	snprintf(r.name, sizeof(r.name), "web1");
@@ -83,11 +81,8 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-
 	(void)state;
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	tmpdir_remove();
 	vs_conf_release(&H.conf);
 	close(sv[0]);
 	close(sv[1]);
