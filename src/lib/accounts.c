@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "atfile.h"
 #include "accounts.h"
 #include "buf.h"
 #include "xmem.h"
@@ -26,21 +27,15 @@ struct owner {
 static int
 open_etc(int rootfd, const struct vs_rec *rec, struct vs_err *err)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
 	int fd;
 
-	fd = (int)syscall(SYS_openat2, rootfd, "etc", &how, sizeof(how));
+	fd = vs_open_beneath(rootfd, "etc", O_RDONLY | O_DIRECTORY);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdirat(rootfd, "etc", 0755) < 0 ||
 		    fchownat(rootfd, "etc", (uid_t)rec->uid_base,
 		    (gid_t)rec->uid_base, AT_SYMLINK_NOFOLLOW) < 0)
 			return vs_err_sys(err, "cannot create 'etc'");
-		fd = (int)syscall(SYS_openat2, rootfd, "etc", &how,
-		    sizeof(how));
+		fd = vs_open_beneath(rootfd, "etc", O_RDONLY | O_DIRECTORY);
 	}
 	if (fd < 0)
 		return vs_err_sys(err, "cannot open 'etc'");

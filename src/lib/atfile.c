@@ -1,12 +1,27 @@
-/* atfile.c - a whole file replaced fd-relative and atomically (atfile.h). */
+/* atfile.c - files under a hostile directory fd (atfile.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "atfile.h"
 #include "banned.h"
+
+int
+vs_open_beneath(int dirfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+
+	return (int)syscall(SYS_openat2, dirfd, *path ? path : ".", &how,
+	    sizeof(how));
+}
 
 int
 vs_write_file_at(int dirfd, const char *name, const char *data, size_t len,

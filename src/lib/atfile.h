@@ -1,9 +1,18 @@
-/* atfile.h - a whole file replaced fd-relative and atomically. */
+/* atfile.h - files under a directory fd that may be hostile (a VS's
+ * tree): opened without ever leaving it, replaced atomically. */
 #ifndef VS_ATFILE_H
 #define VS_ATFILE_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+/*
+ * openat2 of path below dirfd ("" is dirfd itself) that never leaves it:
+ * no "..", no absolute path, no symlink and no magic link anywhere on the
+ * way, no mount crossed (RESOLVE_BENEATH | NO_SYMLINKS | NO_MAGICLINKS |
+ * NO_XDEV); O_NOFOLLOW and O_CLOEXEC are added to flags.
+ */
+int vs_open_beneath(int dirfd, const char *path, int flags);
 
 /*
  * Replace dirfd/name (name: one component) with len bytes of data: a

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 
+#include "atfile.h"
 #include "buf.h"
 #include "clone.h"
 #include "fcaps.h"
@@ -717,34 +718,6 @@ shift(const struct run *r, uint32_t id)
 	return r->base + (id < r->count ? id : 0);
 }
 
-/* (Also used with a parent's fd and one name: the same checks, and a
- * single component to resolve.) */
-static int
-open_beneath(int root, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (uint64_t)(flags | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-}
-
-/* A regular file below root, for reading (the skeleton's data). */
-static int
-open_file_beneath(int root, const char *path)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
-}
-
 static int
 copy_data(int in, int out, uint64_t size)
 {
@@ -872,11 +845,13 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 		r->sfd[di] = r->dfd[di] = -1;
 		__atomic_sub_fetch(&r->nslots, 2, __ATOMIC_RELAXED);
 	} else if (di != 0) {
-		src = open_beneath(r->skelfd, d->path, O_PATH);
+		src = vs_open_beneath(r->skelfd, d->path,
+		    O_PATH | O_DIRECTORY);
 		if (src < 0)
 			return vs_err_sys(err, "cannot open skeleton '%s'",
 			    d->path);
-		dst = open_beneath(r->dstfd, d->path, O_PATH);
+		dst = vs_open_beneath(r->dstfd, d->path,
+		    O_PATH | O_DIRECTORY);
 		if (dst < 0) {
 			vs_err_sys(err, "cannot open '%s'", d->path);
 			goto out;
@@ -941,8 +916,10 @@ do_dir(struct run *r, int fsid, uint32_t di, struct vs_clone_stats *st,
 		if (__atomic_add_fetch(&r->nslots, 2, __ATOMIC_RELAXED) <=
 		    CLONE_FD_SLOTS) {
 			/* no worker has ci yet: it is pushed after we return */
-			r->sfd[ci] = open_beneath(src, c->name, O_PATH);
-			r->dfd[ci] = open_beneath(dst, c->name, O_PATH);
+			r->sfd[ci] = vs_open_beneath(src, c->name,
+			    O_PATH | O_DIRECTORY);
+			r->dfd[ci] = vs_open_beneath(dst, c->name,
+			    O_PATH | O_DIRECTORY);
 		}
 		if (r->sfd[ci] < 0 || r->dfd[ci] < 0) {
 			/* not opened (budget, EMFILE...): by path later */
@@ -1039,7 +1016,7 @@ prefetch(void *arg)
 		if (e->dir != 0)
 			vs_buf_addf(&path, "%s/", p->dirs[e->dir].path);
 		vs_buf_adds(&path, e->name);
-		fd = open_file_beneath(r->skelfd, path.buf);
+		fd = vs_open_beneath(r->skelfd, path.buf, O_RDONLY | O_NONBLOCK);
 		if (fd < 0)
 			continue;
 		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);

@@ -12,25 +12,13 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 
+#include "atfile.h"
 #include "rmtree.h"
 #include "xmem.h"
 #include "banned.h"
 
 #define RMTREE_PASSES	65536
 #define RMTREE_WORKERS	4
-
-/* Open dirfd/name as a directory, refusing symlinks and mount points. */
-static int
-open_dir(int dirfd, const char *name)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
-	};
-
-	return (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-}
 
 struct rm {
 	int topfd;		/* the tree's top directory, while it is read */
@@ -70,7 +58,7 @@ rm_entries(struct rm *x, int pfd, const char *name, int depth,
 	struct dirent *de;
 	int fd, rc = 0;
 
-	fd = open_dir(pfd, name);
+	fd = vs_open_beneath(pfd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0) {
 		if (errno == EXDEV)
 			return vs_err_set(err, EXDEV, "'%s' is a mount point, "
@@ -188,7 +176,8 @@ rm_worker(void *arg)
 
 	while ((i = __atomic_fetch_add(&p->next, 1, __ATOMIC_RELAXED)) <
 	    p->n) {
-		int pfd = open_dir(p->x->topfd, p->t[i].parent), rc;
+		int pfd = vs_open_beneath(p->x->topfd, p->t[i].parent,
+		    O_RDONLY | O_DIRECTORY), rc;
 
 		if (pfd < 0)
 			continue;	/* gone or replaced: the passes see */
@@ -224,7 +213,8 @@ collect(int topfd, struct pool *p)
 
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;	/* ".", "..", and hidden ones: passes */
-		fd = open_dir(dirfd(top), de->d_name);
+		fd = vs_open_beneath(dirfd(top), de->d_name,
+		    O_RDONLY | O_DIRECTORY);
 		if (fd < 0 || !(d = fdopendir(fd))) {
 			if (fd >= 0)
 				close(fd);
@@ -256,7 +246,7 @@ rm_parallel(struct rm *x, int dirfd, const char *name)
 		return;
 	if (workers > RMTREE_WORKERS)
 		workers = RMTREE_WORKERS;
-	topfd = open_dir(dirfd, name);
+	topfd = vs_open_beneath(dirfd, name, O_RDONLY | O_DIRECTORY);
 	if (topfd < 0)
 		return;		/* the passes report why */
 	memset(&p, 0, sizeof(p));

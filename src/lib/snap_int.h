@@ -255,7 +255,6 @@ int snap_path_ok(const char *p);
 /* openat2() of path beneath dirfd: no symlinks (a trailing one gives an
  * O_PATH fd of the link itself, which fails as a directory), no magic
  * links, no other mount; "" is dirfd itself.  An fd, or -1 with errno. */
-int snap_open_beneath(int dirfd, const char *path, int flags);
 /* The vsnap/header member's text for *in. */
 void snap_header_format(const struct vs_snap_info *in, struct vs_buf *out);
 /* state_root/state/skel/id (64 hex digits) into id, "" if none. */

@@ -27,6 +27,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "log.h"
 #include "snap_int.h"
 #include "xmem.h"
@@ -302,7 +303,7 @@ prep_item(struct snap_prep *p, struct prep_chunk **cur, struct snap_item *it)
 	else
 		name = xasprintf(SNAP_ROOT "/%s", it->path);
 	if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		fd = snap_open_beneath(p->rootfd, it->path, O_RDONLY |
+		fd = vs_open_beneath(p->rootfd, it->path, O_RDONLY |
 		    O_NONBLOCK | (S_ISDIR(st->st_mode) ? O_DIRECTORY : 0));
 		if (fd < 0 && errno == ENOENT)
 			return;		/* gone since the walk */

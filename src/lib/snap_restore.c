@@ -102,11 +102,11 @@ open_parent(int tmpfd, const char *path, const char **base)
 
 	if (!sl) {
 		*base = path;
-		return snap_open_beneath(tmpfd, "", O_PATH | O_DIRECTORY);
+		return vs_open_beneath(tmpfd, "", O_PATH | O_DIRECTORY);
 	}
 	*base = sl + 1;
 	dir = xstrndup(path, sl - path);
-	return snap_open_beneath(tmpfd, dir, O_PATH | O_DIRECTORY);
+	return vs_open_beneath(tmpfd, dir, O_PATH | O_DIRECTORY);
 }
 
 /* Keep user.* xattrs and file capabilities (made valid only inside the
@@ -212,7 +212,7 @@ link_skel_symlink(struct rctx *c, int pfd, const char *path,
 
 	if (c->skelfd < 0 || !target)
 		return 0;
-	sdir = snap_open_beneath(c->skelfd, dir, O_PATH | O_DIRECTORY);
+	sdir = vs_open_beneath(c->skelfd, dir, O_PATH | O_DIRECTORY);
 	if (sdir < 0 || fstat(sdir, &dst) < 0 || (dst.st_mode & S_ISVTX) ||
 	    fstatat(sdir, base, &lst, AT_SYMLINK_NOFOLLOW) < 0 ||
 	    !S_ISLNK(lst.st_mode) || lst.st_uid != 0 || lst.st_gid != 0)
@@ -269,7 +269,7 @@ extract_entry(struct rctx *c, struct vs_err *err)
 		return vs_err_set(err, EEXIST, "refusing '%s': listed twice",
 		    path);
 	if ((hl = archive_entry_hardlink(e)) != NULL) {
-		_cleanup_close_ int tfd = snap_open_beneath(c->tmpfd, hl + 5,
+		_cleanup_close_ int tfd = vs_open_beneath(c->tmpfd, hl + 5,
 		    O_PATH);
 
 		if (tfd < 0 || fstat(tfd, &st) < 0 || !S_ISREG(st.st_mode) ||
@@ -353,7 +353,7 @@ check_skel(struct rctx *c, struct vs_err *err)
 
 		k->state = SNAP_SK_MISSING;
 		if (c->skelfd >= 0)
-			fd = snap_open_beneath(c->skelfd, k->path,
+			fd = vs_open_beneath(c->skelfd, k->path,
 			    O_RDONLY | O_NONBLOCK);
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 			k->state = SNAP_SK_CHANGED;
@@ -400,7 +400,7 @@ copy_skel(struct rctx *c, struct snap_skelent *k, struct vs_err *err)
 	if (k->uid >= c->rec->uid_count || k->gid >= c->rec->uid_count)
 		return vs_err_set(err, EPERM, "refusing '%s': owner %lld:%lld "
 		    "does not fit the VS's range", k->path, k->uid, k->gid);
-	src = snap_open_beneath(c->skelfd, k->path, O_RDONLY | O_NONBLOCK);
+	src = vs_open_beneath(c->skelfd, k->path, O_RDONLY | O_NONBLOCK);
 	if (src < 0 || fstat(src, &st) < 0 || !S_ISREG(st.st_mode))
 		return vs_err_sys(err, "skeleton file '%s'", k->path);
 	pfd = open_parent(c->tmpfd, k->path, &base);
@@ -451,7 +451,7 @@ link_skel(struct rctx *c, struct vs_err *err)
 				return -1;
 			continue;
 		}
-		fd = snap_open_beneath(c->skelfd, k->path, O_PATH);
+		fd = vs_open_beneath(c->skelfd, k->path, O_PATH);
 		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 			return vs_err_sys(err, "skeleton file '%s'", k->path);
 		if (st.st_dev != c->tmpst.st_dev)
@@ -625,7 +625,7 @@ publish_priv(const struct vs_conf *conf, const struct vs_rec *rec,
 		log_warn("cannot read '%s'", hp);
 		return;
 	}
-	etc = snap_open_beneath(tmpfd, "etc", O_RDONLY | O_DIRECTORY);
+	etc = vs_open_beneath(tmpfd, "etc", O_RDONLY | O_DIRECTORY);
 	if (etc < 0) {
 		if (hfd >= 0 || errno != ENOENT)
 			log_warn("VS '%s': rights not published to "

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "fswalk.h"
 #include "log.h"
 #include "manifest.h"
@@ -314,7 +315,7 @@ export_skel_file(struct snap_writer *w, int skelfd, struct snap_skelent *k,
 	struct stat st;
 	int link, rc;
 
-	fd = skelfd < 0 ? -1 : snap_open_beneath(skelfd, k->path,
+	fd = skelfd < 0 ? -1 : vs_open_beneath(skelfd, k->path,
 	    O_RDONLY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return vs_err_set(err, ESTALE, "skeleton file '%s' is gone",
@@ -585,7 +586,7 @@ same_content(int rootfd, const struct dent *a)
 
 	if (!a->has_sha)
 		return 1;
-	fd = snap_open_beneath(rootfd, a->path, O_RDONLY | O_NONBLOCK);
+	fd = vs_open_beneath(rootfd, a->path, O_RDONLY | O_NONBLOCK);
 	return fd >= 0 && vs_hash_fd(fd, d, NULL) == 0 &&
 	    memcmp(d, a->sha, VS_HASH_LEN) == 0;
 }

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "fswalk.h"
 #include "log.h"
 #include "manifest.h"
@@ -28,20 +29,6 @@
 #include "vsroot.h"
 #include "xmem.h"
 #include "banned.h"
-
-int
-snap_open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = flags | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
-	if (!*path)
-		path = ".";
-	return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
 
 /* ---- the walk ------------------------------------------------------- */
 
@@ -88,7 +75,7 @@ skel_hash(struct save *s, const char *path, const struct stat *st,
 		memcpy(out, m->sha256, VS_HASH_LEN);
 		return 0;
 	}
-	fd = snap_open_beneath(s->rootfd, path, O_RDONLY | O_NONBLOCK);
+	fd = vs_open_beneath(s->rootfd, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return vs_err_sys(err, "cannot open '%s'", path);
 	return vs_hash_fd(fd, out, err);

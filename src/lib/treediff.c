@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "fswalk.h"
 #include "hash.h"
 #include "treediff.h"
@@ -64,15 +65,10 @@ vs_tree_find(const struct vs_tree *t, const char *path)
 static int
 hash_skel(int skelfd, const char *path, ino_t ino, unsigned char *out)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	fd = (int)syscall(SYS_openat2, skelfd, path + 1, &how, sizeof(how));
+	fd = vs_open_beneath(skelfd, path + 1, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0 || st.st_ino != ino || !S_ISREG(st.st_mode)) {

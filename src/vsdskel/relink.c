@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "fcaps.h"
 #include "fswalk.h"
 #include "hash.h"
@@ -52,18 +53,6 @@ struct relink {
 	struct vs_buf parent;
 };
 
-static int
-open_beneath(int dirfd, const char *path, int flags)
-{
-	struct open_how how = { 0 };
-
-	how.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW);
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-	    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-	return (int)syscall(SYS_openat2, dirfd, *path ? path : ".", &how,
-	    sizeof(how));
-}
-
 static uid_t
 shift(const struct vs_rec *r, unsigned long id)
 {
@@ -88,7 +77,7 @@ skel_parent(int tree, const char *path)
 	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
 	    xstrdup("");
 
-	return open_beneath(tree, p, O_RDONLY | O_DIRECTORY);
+	return vs_open_beneath(tree, p, O_RDONLY | O_DIRECTORY);
 }
 
 /* The sharing rule (skelconf.h) for entry e of manifest m: symlinks
@@ -500,7 +489,7 @@ add_new(struct relink *r, struct vs_err *err)
 		if (s)
 			vs_buf_add(&r->parent, e->path,
 			    (size_t)(s - e->path));
-		dir = open_beneath(r->vsfd, r->parent.buf, O_RDONLY |
+		dir = vs_open_beneath(r->vsfd, r->parent.buf, O_RDONLY |
 		    O_DIRECTORY);
 		if (dir < 0)
 			continue;	/* the VS removed or replaced it */
@@ -528,7 +517,7 @@ relink_vs(struct relink *r, int rootfd, struct vs_err *err)
 	lock = vs_state_lock(r->conf, r->rec->name, 0, err);
 	if (lock < 0)
 		return -1;
-	r->vsfd = open_beneath(rootfd, path, O_RDONLY | O_DIRECTORY);
+	r->vsfd = vs_open_beneath(rootfd, path, O_RDONLY | O_DIRECTORY);
 	if (r->vsfd < 0) {
 		close(lock);
 		if (errno == ENOENT)
