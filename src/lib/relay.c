@@ -32,6 +32,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -136,22 +137,24 @@ struct conn {
 	int pipe[2][2];
 	size_t inpipe[2], cap[2];
 	unsigned char readable[2], writable[2], eof[2], shut[2];
-	unsigned char connecting, pending, dead;
+	unsigned char connecting, pending, starved, dead;
 	int hdrlen;
 	char hdr[VS_PROXY_HDR_MAX];
 	uint64_t since;		/* connect start, then last activity (ms) */
 	struct list timer;	/* r->connecting or r->idle (ordered) */
-	struct list pend;	/* r->pending, then r->dead_conns */
+	struct list pend;	/* r->pending or r->starved, then r->dead_conns */
 };
 
 struct vs_relay {
 	int ep;
 	struct vs_relay_opts o;
 	struct vs_relay_stats st;
-	struct list listeners, ready, connecting, idle, pending, watches;
+	struct list listeners, ready, connecting, idle, pending, starved;
+	struct list watches;
 	struct list groups;
 	struct list dead_conns, dead_listeners;
 	uint64_t now, paused_until;
+	int reserve;		/* a spare descriptor for the worst moment */
 	vs_relay_sockets_fn sockets_fn;	/* NULL: vs_nssock_many() */
 	void *sockets_ctx;
 };
@@ -191,9 +194,11 @@ vs_relay_new(const struct vs_relay_opts *opts, struct vs_err *err)
 	list_init(&r->connecting);
 	list_init(&r->idle);
 	list_init(&r->pending);
+	list_init(&r->starved);
 	list_init(&r->watches);
 	list_init(&r->dead_conns);
 	list_init(&r->dead_listeners);
+	r->reserve = eventfd(0, EFD_CLOEXEC);
 	r->now = now_ms();
 	return r;
 }
@@ -313,6 +318,8 @@ conn_reset(struct conn *c, int s)
 	conn_close(c);
 }
 
+static void accept_pause(struct vs_relay *);
+
 static int
 pipe_open(struct conn *c, int d)
 {
@@ -392,23 +399,61 @@ pump_dir(struct conn *c, int d, long *budget)
 	}
 }
 
+/* No descriptor is free for side d's pipe.  Find out without one
+ * whether d has only its end of stream (or a reset) to pass on, which
+ * needs no pipe: 1 nothing waits, 0 data waits for a pipe, -1 reset. */
+static int
+peek_starved(struct conn *c, int d)
+{
+	char b;
+	ssize_t n = recv(c->fd[d], &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n > 0)
+		return 0;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		c->readable[d] = 0;
+		return 1;
+	}
+	if (n < 0) {
+		conn_reset(c, !d);
+		return -1;
+	}
+	c->eof[d] = 1;
+	return 1;
+}
+
 static void
 conn_pump(struct conn *c)
 {
 	long budget = PUMP_BUDGET;
-	int d, more = 0, rc;
+	int d, more = 0, starved = 0, rc;
 
+	if (c->starved) {
+		list_del(&c->pend);
+		c->starved = 0;
+	}
 	for (d = 0; d < 2; d++) {
 		if (c->pipe[d][0] < 0 && c->readable[d] && !c->eof[d] &&
 		    pipe_open(c, d) < 0) {
-			if (errno != EMFILE && errno != ENFILE)
+			if (errno != EMFILE && errno != ENFILE) {
 				log_warn("%s: pipe", c->g->name);
-			conn_reset(c, 0);
-			conn_reset(c, 1);
-			return;
+				conn_reset(c, 0);
+				conn_reset(c, 1);
+				return;
+			}
+			rc = peek_starved(c, d);
+			if (rc < 0)
+				return;
+			starved |= rc == 0;
 		}
-		if (c->pipe[d][0] < 0)
+		if (c->pipe[d][0] < 0) {
+			/* an end of stream seen without a pipe */
+			if (c->eof[d] && !c->shut[!d] && !c->connecting) {
+				shutdown(c->fd[!d], SHUT_WR);
+				c->shut[!d] = 1;
+			}
 			continue;
+		}
 		rc = pump_dir(c, d, &budget);
 		if (rc < 0)
 			return;
@@ -416,6 +461,21 @@ conn_pump(struct conn *c)
 	}
 	if (c->shut[0] && c->shut[1] && !c->inpipe[0] && !c->inpipe[1]) {
 		conn_close(c);
+		return;
+	}
+	if (starved) {
+		/* A connection must not be reset because a flood took the
+		 * descriptors: stop accepting (which also gives the spare
+		 * upstream sockets back) and try again after the next
+		 * close.  Its data waits in the socket buffers (back
+		 * pressure); its idle timer still runs. */
+		accept_pause(c->r);
+		if (c->pending) {
+			list_del(&c->pend);
+			c->pending = 0;
+		}
+		c->starved = 1;
+		list_add_tail(&c->r->starved, &c->pend);
 		return;
 	}
 	if (more && !c->pending) {
@@ -530,6 +590,15 @@ conn_start(struct vs_relay_listener *l, int fd,
 	int up, one = 1, i;
 
 	up = upstream_socket(l->g, l->target.ss_family, &err);
+	if (up < 0 && (errno == EMFILE || errno == ENFILE) && r->reserve >= 0) {
+		/* the client is accepted already: spend the reserve on its
+		 * upstream rather than reset it; poll() takes it back */
+		close(r->reserve);
+		r->reserve = -1;
+		l->g->pool_want = 1;
+		vs_err_clear(&err);
+		up = upstream_socket(l->g, l->target.ss_family, &err);
+	}
 	if (up < 0) {
 		int e = errno;
 
@@ -956,6 +1025,32 @@ vs_relay_poll(struct vs_relay *r, int timeout_ms)
 		c->pending = 0;
 		conn_pump(c);
 	}
+	/* connections that waited for descriptors go before new ones */
+	list_init(&round);
+	if (!list_empty(&r->starved)) {
+		round.next = r->starved.next;
+		round.prev = r->starved.prev;
+		round.next->prev = &round;
+		round.prev->next = &round;
+		list_init(&r->starved);
+	}
+	while (!list_empty(&round)) {
+		struct conn *c = container_of(round.next, struct conn, pend);
+
+		list_del(&c->pend);
+		list_add_tail(&r->starved, &c->pend);	/* conn_pump's view */
+		conn_pump(c);
+		if (c->starved)
+			break;	/* still none free: wait for the next close */
+	}
+	if (!list_empty(&round)) {	/* put the untried back, in order */
+		round.next->prev = r->starved.prev;
+		r->starved.prev->next = round.next;
+		round.prev->next = &r->starved;
+		r->starved.prev = round.prev;
+	}
+	if (r->reserve < 0)
+		r->reserve = eventfd(0, EFD_CLOEXEC);
 	/* one batch per ready listener, in turn */
 	for (i = 0, n = r->st.listeners; i < n && !list_empty(&r->ready); i++)
 		accept_some(container_of(r->ready.next,
@@ -982,6 +1077,8 @@ vs_relay_free(struct vs_relay *r)
 	for (p = r->watches.next; p != &r->watches; p = p->next)
 		container_of(p, struct watch, link)->dead = 1;
 	reap(r);
+	if (r->reserve >= 0)
+		close(r->reserve);
 	close(r->ep);
 	free(r);
 }

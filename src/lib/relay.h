@@ -17,7 +17,10 @@
  * - limits: a global one and one per group (VS); over a limit a new
  *   connection is reset at once and counted as refused;
  * - EMFILE/ENFILE on accept pauses accepting for a second instead of
- *   spinning; accepts and transfers are done in bounded batches round
+ *   spinning; a connection already accepted is never reset for want of
+ *   a descriptor: a spare one is kept for its upstream socket, and one
+ *   that finds no descriptor for its pipes waits (back pressure) until
+ *   a connection closes; accepts and transfers are done in bounded batches round
  *   robin, so a flood on one listener does not starve the others;
  * - an optional PROXY protocol v1/v2 header is sent upstream first.
  *

@@ -60,5 +60,10 @@ kill -0 $VSR_PID; ok $? "vsredirect still runs"
 # the idle timeout (1 s) frees the held connections; then it serves
 wait_until 8 peer halfclose "$B" 80 1
 ok $? "and serves again after the flood"
-out=$(peer halfclose "$B" 80 1 2>&1); ok $? "every time ($out)"
+# the backlog the flood left is drained while these run: none is reset
+fails=0
+for i in 1 2 3 4 5 6 7 8; do
+	out=$(peer halfclose "$B" 80 1 2>&1) || { fails=$((fails + 1)); echo "# $out"; }
+done
+is "$fails" 0 "every time (8 in a row)"
 netsvc_done

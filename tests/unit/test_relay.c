@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -24,6 +26,25 @@
 static int srv = -1;		/* the "VS daemon" listening socket */
 static struct sockaddr_in srv_addr, relay_addr;
 static pid_t relay_pid = -1;
+static int relay_spare_fds;	/* > 0: the relay gets only this many more */
+
+/* RLIMIT_NOFILE = the descriptors open now + spare. */
+static void
+limit_fds(int spare)
+{
+	struct rlimit rl;
+	DIR *d = opendir("/proc/self/fd");
+	int n = -1;		/* not counting d's own */
+
+	if (!d)
+		_exit(1);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(n - 2 + spare);	/* . and .. */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		_exit(1);
+}
 
 static int
 listen_any(struct sockaddr_in *a)
@@ -62,6 +83,8 @@ start_relay(const struct vs_relay_opts *o, int group_max,
 		    sizeof(*target), proxy))
 			_exit(1);
 		vs_relay_group_put(g);
+		if (relay_spare_fds > 0)
+			limit_fds(relay_spare_fds);
 		for (;;)
 			vs_relay_poll(r, -1);
 	}
@@ -86,6 +109,7 @@ teardown(void **state)
 		waitpid(relay_pid, NULL, 0);
 		relay_pid = -1;
 	}
+	relay_spare_fds = 0;
 	close(srv);
 	return 0;
 }
@@ -472,6 +496,46 @@ test_idle_timeout(void **state)
 	close(c);
 }
 
+/* Out of descriptors: a connection that has data to pass while a flood
+ * holds every descriptor is not reset; it waits (the flood's ends need
+ * no pipe) and its data arrives once the flood is gone. */
+static void
+test_out_of_fds(void **state)
+{
+	enum { FLOOD = 24 };
+	int fl[FLOOD], fs[FLOOD], a, sa, i, nf = 0;
+	struct pollfd pf = { 0 };
+	char buf[8];
+
+	(void)state;
+	relay_spare_fds = 8;
+	start_relay(&defopts, 0, VS_PROXY_NONE, &srv_addr);
+	a = dial();
+	sa = accept_srv();
+	for (i = 0; i < FLOOD; i++)
+		fl[i] = dial();		/* the backlog takes what waits */
+	pf.fd = srv;
+	pf.events = POLLIN;
+	while (poll(&pf, 1, 500) == 1)
+		fs[nf++] = accept_srv();
+	assert_true(nf < FLOOD);	/* the relay did run out */
+	write_all(a, "hello", 5);
+	pf.fd = a;
+	assert_int_equal(poll(&pf, 1, 300), 0);	/* not reset, waiting */
+	for (i = 0; i < FLOOD; i++)
+		close(fl[i]);
+	for (i = 0; i < nf; i++)
+		close(fs[i]);
+	pf.fd = sa;
+	assert_int_equal(poll(&pf, 1, 5000), 1);
+	assert_int_equal(read(sa, buf, sizeof(buf)), 5);
+	assert_memory_equal(buf, "hello", 5);
+	write_all(sa, "back", 4);
+	assert_int_equal(read(a, buf, sizeof(buf)), 4);
+	close(a);
+	close(sa);
+}
+
 int
 main(void)
 {
@@ -489,6 +553,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_out_of_fds, setup,
 		    teardown),
 	};
 
