@@ -69,3 +69,35 @@ fail:
 	errno = e;
 	return -1;
 }
+
+int
+vs_replace_at(int dirfd, const char *tmp, const char *name,
+    const struct stat *expect)
+{
+	struct stat st;
+	int e;
+
+	if (expect == NULL) {
+		if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST) {
+			(void)unlinkat(dirfd, tmp, 0);
+			return 1;
+		}
+	} else if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
+		if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    (st.st_dev != expect->st_dev ||
+		    st.st_ino != expect->st_ino)) {
+			(void)renameat2(dirfd, tmp, dirfd, name,
+			    RENAME_EXCHANGE);
+			(void)unlinkat(dirfd, tmp, 0);
+			return 1;
+		}
+		(void)unlinkat(dirfd, tmp, 0);
+		return 0;
+	}
+	e = errno;
+	(void)unlinkat(dirfd, tmp, 0);
+	errno = e;
+	return e == ENOENT ? 1 : -1;
+}

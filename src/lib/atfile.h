@@ -23,4 +23,16 @@ int vs_open_beneath(int dirfd, const char *path, int flags);
 int vs_write_file_at(int dirfd, const char *name, const char *data,
     size_t len, uid_t uid, gid_t gid, mode_t mode);
 
+/*
+ * Move the prepared entry dirfd/tmp to name.  Adding (expect NULL): only
+ * if name is still free.  Replacing: exchange the two, then check that
+ * what came out is the entry the caller judged (expect: its lstat); if
+ * the tree's owner replaced it meanwhile, exchange back.  tmp is gone
+ * afterwards in every case.  Returns 0 when put in place, 1 when the
+ * other entry won (or name vanished), -1 with errno.
+ */
+struct stat;
+int vs_replace_at(int dirfd, const char *tmp, const char *name,
+    const struct stat *expect);
+
 #endif

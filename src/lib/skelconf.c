@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "rights.h"
 #include "skelconf.h"
 #include "valid.h"
 #include "xmem.h"
@@ -253,9 +254,18 @@ skel_stmt(void *ctx, struct vs_conf_pos *pos, int argc, char **argv)
 		if (argc < 3)
 			return vs_conf_error(pos, "usage: rights NAME "
 			    "PATTERN...");
-		if (!vs_valid_username(argv[1]))
-			return vs_conf_error(pos, "bad right name '%s'",
+		if (vs_right_index(argv[1]) < 0)
+			return vs_conf_error(pos, "unknown right '%s' (known: "
+			    "cron ftp gcc login mail perl shell www)",
 			    argv[1]);
+		for (i = 2; i < argc; i++)
+			if (!vs_rights_pattern_ok(argv[i]))
+				rc = vs_conf_error(pos, "'%s' would govern "
+				    "/bin/sh or dash, the shell of every "
+				    "daemon and system(): not allowed",
+				    argv[i]);
+		if (rc < 0)
+			return rc;
 		xgrow(&sc->rights, sizeof(*sc->rights), sc->n_rights + 1,
 		    &sc->alloc_rights);
 		r = &sc->rights[sc->n_rights++];

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "journal.h"
 #include "log.h"
+#include "rights.h"
 #include "vsd.h"
 #include "xmem.h"
 #include "banned.h"
@@ -229,6 +230,8 @@ main(int argc, char **argv)
 	/* finish or roll back what a crash (or kill -9) left half done */
 	if (vs_reconcile(conf, &report, &err) < 0)
 		log_warnx("reconcile: %s", err.msg);
+	/* and each VS's governed programs to the rights' truth */
+	vs_rights_apply_all(conf, &report);
 	vs_buf_rtrim(&report);
 	if (report.len)
 		log_info("reconcile:\n%s", report.buf);

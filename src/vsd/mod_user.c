@@ -344,7 +344,12 @@ mod_user_add(struct vsd_req *r)
 		if (r->out->len)
 			goto out;
 	}
-	vsd_ok_answer(r, "added %s uid %lld to %s", user, id, r->vs);
+	vs_buf_reset(&pw);
+	if (vsd_rights_enforce(r, &u.rec, &pw) < 0)
+		vsd_ok_answer(r, "added %s uid %lld to %s (warning: rights %s)",
+		    user, id, r->vs, pw.buf);
+	else
+		vsd_ok_answer(r, "added %s uid %lld to %s", user, id, r->vs);
 out:
 	if (home >= 0)
 		close(home);
@@ -425,8 +430,13 @@ mod_user_del(struct vsd_req *r)
 		    "accounts of '%s': %s", r->vs, strerror(errno));
 		goto out;
 	}
-	vsd_ok_answer(r, "deleted user %s from %s (home directory kept)",
-	    user, r->vs);
+	vs_buf_reset(&pw);
+	if (vsd_rights_enforce(r, &u.rec, &pw) < 0)
+		vsd_ok_answer(r, "deleted user %s from %s (home directory "
+		    "kept; warning: rights %s)", user, r->vs, pw.buf);
+	else
+		vsd_ok_answer(r, "deleted user %s from %s (home directory "
+		    "kept)", user, r->vs);
 out:
 	vs_buf_release(&pw);
 	vs_buf_release(&sh);

@@ -200,6 +200,12 @@ void mod_apache_redirect(struct vsd_req *r);
 void mod_sendmail_get(struct vsd_req *r);
 void mod_sendmail_set(struct vsd_req *r);
 
+/* mod_priv.c: vs_rights_apply() to the VS after a change of rights or
+ * users (the caller holds the VS's lock: VSD_LOCKED).  0, or -1 with
+ * why (reset first) saying in one line what is not enforced. */
+int vsd_rights_enforce(struct vsd_req *r, const struct vs_rec *rec,
+    struct vs_buf *why);
+
 /* mod_user.c: name of VS uid in the VS's /etc/passwd (buf of
  * VS_USER_MAX+1), or -1. */
 int vsd_vs_username(const struct vs_conf *conf, const struct vs_rec *rec,

@@ -35,6 +35,7 @@ cmd_build(struct skel_opts *o, int argc, char **argv)
 {
 	struct vs_manifest m = VS_MANIFEST_INIT;
 	struct vs_globs copy = VS_GLOBS_INIT;
+	struct vs_rightlist rights = VS_RIGHTLIST_INIT;
 	struct vs_err err = VS_ERR_INIT;
 	struct skel_state s;
 	struct vs_rec *recs = NULL;
@@ -64,8 +65,8 @@ cmd_build(struct skel_opts *o, int argc, char **argv)
 		    nrecs, nrecs == 1 ? "" : "s");
 		goto fail;
 	}
-	if (skel_build_tree(&s, o, "skel.new", &m, &copy, &err) < 0 ||
-	    skel_save_new(&s, &m, &copy, &err) < 0 ||
+	if (skel_build_tree(&s, o, "skel.new", &m, &copy, &rights, &err) < 0 ||
+	    skel_save_new(&s, &m, &copy, &rights, &err) < 0 ||
 	    skel_pending_begin(&s, "build", &err) < 0)
 		goto fail;
 	{
@@ -103,6 +104,7 @@ fail:
 out:
 	vs_manifest_release(&m);
 	vs_globs_release(&copy);
+	vs_rightlist_release(&rights);
 	skel_state_close(&s);
 	return rc;
 }

@@ -43,6 +43,7 @@ struct relink {
 	const struct vs_conf *conf;
 	const struct vs_manifest *oldm, *newm;
 	const struct vs_globs *oldcopy, *newcopy;
+	const struct vs_rightlist *rights;	/* the new skeleton's */
 	int oldskel, newskel;		/* tree fds */
 	const struct vs_rec *rec;
 	int vsfd;
@@ -160,45 +161,15 @@ same_inode(const struct stat *a, const struct stat *b)
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 }
 
-/*
- * Move the prepared entry tmp to name.  Adding (expect NULL): only if name
- * is still free.  Replacing: exchange the two, then make sure what came
- * out is the entry we judged (expect); if the VS replaced it meanwhile,
- * exchange back and keep the VS's.  Returns 1 when the VS's entry won.
- */
+/* Move the prepared entry tmp to name (vs_replace_at): 1 when the VS's
+ * entry won. */
 static int
 put_in_place(int vsdir, const char *tmp, const char *name,
     const struct stat *expect, const char *path, struct vs_err *err)
 {
-	struct stat st;
+	int rc = vs_replace_at(vsdir, tmp, name, expect);
 
-	if (expect == NULL) {
-		if (renameat2(vsdir, tmp, vsdir, name, RENAME_NOREPLACE) == 0)
-			return 0;
-		if (errno == EEXIST) {
-			(void)unlinkat(vsdir, tmp, 0);
-			return 1;
-		}
-	} else if (renameat2(vsdir, tmp, vsdir, name, RENAME_EXCHANGE) == 0) {
-		if (fstatat(vsdir, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    !same_inode(&st, expect)) {
-			(void)renameat2(vsdir, tmp, vsdir, name,
-			    RENAME_EXCHANGE);
-			(void)unlinkat(vsdir, tmp, 0);
-			return 1;
-		}
-		(void)unlinkat(vsdir, tmp, 0);
-		return 0;
-	}
-	{
-		int saved = errno;
-
-		(void)unlinkat(vsdir, tmp, 0);
-		errno = saved;
-	}
-	if (errno == ENOENT)
-		return 1;	/* the VS removed it meanwhile: its choice */
-	return vs_err_sys(err, "cannot replace '%s'", path);
+	return rc < 0 ? vs_err_sys(err, "cannot replace '%s'", path) : rc;
 }
 
 /* Remove name (judged as expect) from vsdir: renamed aside first, so an
@@ -409,11 +380,39 @@ already_new(struct relink *r, const struct vs_fswalk_ent *w,
 	    memcmp(md, e->sha256, VS_HASH_LEN) == 0;
 }
 
+/*
+ * A governed copy (rights.h) of a shared skeleton file: the VS's root
+ * owns it, a group of the VS's, no "other" bits.  1 if its content is
+ * still the old skeleton file's, 2 if already the new one's, else 0.
+ */
+static int
+governed_copy(struct relink *r, const struct vs_fswalk_ent *w,
+    const struct vs_mentry *old, const struct vs_mentry *new)
+{
+	const struct stat *st = w->st;
+	unsigned char md[VS_HASH_LEN];
+	long long lo = r->rec->uid_base, hi = lo + r->rec->uid_count;
+
+	if (old->type != 'f' || !S_ISREG(st->st_mode) ||
+	    old_private(r, old) != NULL ||
+	    st->st_uid != (uid_t)lo || st->st_gid == (gid_t)lo ||
+	    st->st_gid < lo || st->st_gid >= hi || (st->st_mode & 07) != 0)
+		return 0;
+	if (vs_hash_file_at(w->dirfd, w->name, md, NULL) < 0)
+		return 0;
+	if (old->has_hash && !memcmp(md, old->sha256, VS_HASH_LEN))
+		return 1;
+	if (new && new->has_hash && !memcmp(md, new->sha256, VS_HASH_LEN))
+		return 2;
+	return 0;
+}
+
 static int
 relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 {
 	struct relink *r = ctx;
 	const struct vs_mentry *old, *new;
+	int gov;
 
 	if (!w->post)
 		progress_add(r->pr, 1, 0);
@@ -440,9 +439,15 @@ relink_cb(void *ctx, const struct vs_fswalk_ent *w, struct vs_err *err)
 	}
 	if (old == NULL)
 		return 0;		/* the VS's own file */
-	if (new && already_new(r, w, new))
+	if ((gov = governed_copy(r, w, old, new)) != 0) {
+		/* still governed: vs_rights_apply() after the walk makes
+		 * it a copy of the new file; else it is the old file */
+		if (new && vs_rightlist_find(r->rights, w->path) >= 0)
+			return 0;
+	} else if (new && already_new(r, w, new)) {
 		return 0;
-	if (!still_old(r, w, old)) {
+	}
+	if (!gov && !still_old(r, w, old)) {
 		/* changed by the VS.  Its own copies (config in /etc...)
 		 * are reported only when the skeleton changed them too */
 		if (old->type != 'd' && old_private(r, old) &&
@@ -527,6 +532,25 @@ relink_vs(struct relink *r, int rootfd, struct vs_err *err)
 	rc = vs_fswalk(r->vsfd, relink_cb, r, VS_FSWALK_POST, err);
 	if (rc == 0)
 		rc = add_new(r, err);
+	if (rc == 0) {
+		/* the governed copies follow the new skeleton */
+		struct vs_buf probs = VS_BUF_INIT;
+		char *l, *nl;
+
+		rc = vs_rights_apply(r->conf, r->rec, r->oldm, &probs, err);
+		for (l = probs.buf; rc > 0 && *l; l = nl + 1) {
+			nl = strchrnul(l, '\n');
+			*nl = '\0';
+			if (r->o->json) {
+				keep(r, l, NULL);
+			} else {
+				r->kept++;
+				vs_buf_addf(&r->keptlist, "    %s\n", l);
+			}
+		}
+		vs_buf_release(&probs);
+		rc = rc < 0 ? -1 : 0;
+	}
 	close(r->vsfd);
 	r->vsfd = -1;
 	close(lock);
@@ -589,6 +613,9 @@ rebuild(struct skel_state *s, const struct skel_opts *o, struct vs_err *err)
 {
 	struct vs_manifest m = VS_MANIFEST_INIT, cur = VS_MANIFEST_INIT;
 	struct vs_globs copy = VS_GLOBS_INIT, curcopy = VS_GLOBS_INIT;
+	struct vs_rightlist rights = VS_RIGHTLIST_INIT;
+	struct vs_rightlist currights = VS_RIGHTLIST_INIT;
+	struct vs_buf rtext = VS_BUF_INIT, curtext = VS_BUF_INIT;
 	char id[VS_HASH_HEXLEN + 1], curid[VS_HASH_HEXLEN + 1];
 	unsigned long long ino;
 	char op[32];
@@ -603,12 +630,18 @@ rebuild(struct skel_state *s, const struct skel_opts *o, struct vs_err *err)
 	if (vs_globs_load(s->statefd, "copy", &curcopy, err) < 0 &&
 	    errno != ENOENT)
 		goto out;
-	if (skel_build_tree(s, o, "skel.new", &m, &copy, err) < 0)
+	if (vs_rightlist_load(s->statefd, "rights", &currights, err) < 0 &&
+	    errno != ENOENT)
 		goto out;
+	if (skel_build_tree(s, o, "skel.new", &m, &copy, &rights, err) < 0)
+		goto out;
+	vs_rightlist_format(&rights, &rtext);
+	vs_rightlist_format(&currights, &curtext);
 	if (vs_manifest_id(&m, id, err) < 0 ||
 	    vs_manifest_id(&cur, curid, err) < 0)
 		goto out;
-	if (!strcmp(id, curid) && copy.n == curcopy.n) {
+	if (!strcmp(id, curid) && copy.n == curcopy.n &&
+	    !strcmp(rtext.buf, curtext.buf)) {
 		size_t i;
 
 		for (i = 0; i < copy.n; i++)
@@ -619,7 +652,7 @@ rebuild(struct skel_state *s, const struct skel_opts *o, struct vs_err *err)
 			goto out;
 		}
 	}
-	if (skel_save_new(s, &m, &copy, err) < 0 ||
+	if (skel_save_new(s, &m, &copy, &rights, err) < 0 ||
 	    skel_pending_begin(s, "update", err) < 0 ||
 	    skel_pending_read(s, op, sizeof(op), &ino, err) != 0 ||
 	    skel_swap(s, ino, err) < 0)
@@ -630,6 +663,10 @@ out:
 	vs_manifest_release(&cur);
 	vs_globs_release(&copy);
 	vs_globs_release(&curcopy);
+	vs_rightlist_release(&rights);
+	vs_rightlist_release(&currights);
+	vs_buf_release(&rtext);
+	vs_buf_release(&curtext);
 	return rc;
 }
 
@@ -639,6 +676,7 @@ update_run(struct skel_state *s, const struct skel_opts *o, int *printed,
 {
 	struct vs_manifest oldm = VS_MANIFEST_INIT, newm = VS_MANIFEST_INIT;
 	struct vs_globs oldcopy = VS_GLOBS_INIT, newcopy = VS_GLOBS_INIT;
+	struct vs_rightlist rights = VS_RIGHTLIST_INIT;
 	struct vs_buf json = VS_BUF_INIT;
 	struct vs_rec *recs = NULL;
 	size_t nrecs = 0, i, failed = 0;
@@ -679,6 +717,9 @@ update_run(struct skel_state *s, const struct skel_opts *o, int *printed,
 	}
 	if (load_pair(s, &oldm, &newm, &oldcopy, &newcopy, err) < 0)
 		goto out;
+	if (vs_rightlist_load(s->statefd, "rights", &rights, err) < 0 &&
+	    errno != ENOENT)
+		goto out;
 	if (vs_rec_list(&s->conf, &recs, &nrecs, err) < 0)
 		goto out;
 	{
@@ -714,6 +755,7 @@ update_run(struct skel_state *s, const struct skel_opts *o, int *printed,
 			rl.newm = &newm;
 			rl.oldcopy = &oldcopy;
 			rl.newcopy = &newcopy;
+			rl.rights = &rights;
 			rl.oldskel = oldfd;
 			rl.newskel = newfd;
 			rl.rec = &recs[i];
@@ -753,6 +795,7 @@ out:
 	vs_manifest_release(&newm);
 	vs_globs_release(&oldcopy);
 	vs_globs_release(&newcopy);
+	vs_rightlist_release(&rights);
 	return rc;
 }
 

@@ -3,10 +3,10 @@
  * crash at any step, removing trees, and checking the tree against its
  * manifest.
  *
- * Files (state_root/state/skel/): manifest, copy, id; during a swap also
- * pending ("op OP\nnew-ino N\n": the skel.new root inode, which tells
- * whether the exchange happened), manifest.new, copy.new, manifest.old,
- * copy.old.
+ * Files (state_root/state/skel/): manifest, copy, rights, id; during a
+ * swap also pending ("op OP\nnew-ino N\n": the skel.new root inode, which
+ * tells whether the exchange happened), manifest.new, copy.new,
+ * rights.new, manifest.old, copy.old.
  * Trees (state_root/): skel, skel.new (being built or swapped in),
  * skel.old (the previous tree, kept until every VS is relinked).
  */
@@ -155,7 +155,7 @@ load_skelconf(const struct skel_state *s, const struct skel_opts *o,
 int
 skel_build_tree(struct skel_state *s, const struct skel_opts *o,
     const char *name, struct vs_manifest *m, struct vs_globs *copy,
-    struct vs_err *err)
+    struct vs_rightlist *rights, struct vs_err *err)
 {
 	struct vs_skelconf sc = VS_SKELCONF_INIT;
 	struct plan p = { 0 };
@@ -235,6 +235,19 @@ skel_build_tree(struct skel_state *s, const struct skel_opts *o,
 	}
 	for (i = 0; i < sc.copy.n; i++)
 		vs_globs_add(copy, sc.copy.pat[i]);
+	{
+		struct vs_buf warn = VS_BUF_INIT;
+		char *l, *nl;
+
+		vs_rightlist_build(m, dst, &sc, copy, rights, &warn);
+		for (l = warn.buf; *l && !o->quiet; l = nl + 1) {
+			nl = strchrnul(l, '\n');
+			log_warnx("%.*s", (int)(nl - l), l);
+			if (!*nl)
+				break;
+		}
+		vs_buf_release(&warn);
+	}
 	rc = 0;
 out:
 	if (src >= 0)
@@ -250,10 +263,12 @@ out:
 
 int
 skel_save_new(struct skel_state *s, const struct vs_manifest *m,
-    const struct vs_globs *copy, struct vs_err *err)
+    const struct vs_globs *copy, const struct vs_rightlist *rights,
+    struct vs_err *err)
 {
 	if (vs_manifest_save(m, s->statefd, "manifest.new", err) < 0 ||
-	    vs_globs_save(copy, s->statefd, "copy.new", err) < 0)
+	    vs_globs_save(copy, s->statefd, "copy.new", err) < 0 ||
+	    vs_rightlist_save(rights, s->statefd, "rights.new", err) < 0)
 		return -1;
 	return 0;
 }
@@ -378,6 +393,11 @@ skel_swap(struct skel_state *s, unsigned long long new_ino,
 		if (renameat(s->statefd, "copy.new", s->statefd, "copy") < 0)
 			return vs_err_sys(err, "cannot rename 'copy.new'");
 	}
+	/* the rights list needs no .old: update compares copies with the
+	 * old manifest's hashes */
+	if (exists_at(s->statefd, "rights.new") &&
+	    renameat(s->statefd, "rights.new", s->statefd, "rights") < 0)
+		return vs_err_sys(err, "cannot rename 'rights.new'");
 	(void)fsync(s->statefd);
 	return skel_commit_new(s, err);
 }
@@ -426,6 +446,7 @@ skel_clean_leftovers(struct skel_state *s, struct vs_err *err)
 		return -1;
 	(void)unlinkat(s->statefd, "manifest.new", 0);
 	(void)unlinkat(s->statefd, "copy.new", 0);
+	(void)unlinkat(s->statefd, "rights.new", 0);
 	(void)unlinkat(s->statefd, "manifest.old", 0);
 	(void)unlinkat(s->statefd, "copy.old", 0);
 	return 0;

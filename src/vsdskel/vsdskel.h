@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "err.h"
 #include "manifest.h"
+#include "rights.h"
 #include "skelconf.h"
 
 /* global options (main.c) */
@@ -108,15 +109,17 @@ int skel_state_open(struct skel_state *s, const struct skel_opts *o,
 void skel_state_close(struct skel_state *s);
 
 /* Build a new skeleton tree at state_root/NAME (a fresh directory) from
- * the source the options name; writes nothing else.  *m and *copy are
- * filled for the caller to save. */
+ * the source the options name; writes nothing else.  *m, *copy and
+ * *rights (the files each right governs, rights.h) are filled for the
+ * caller to save. */
 int skel_build_tree(struct skel_state *s, const struct skel_opts *o,
     const char *name, struct vs_manifest *m, struct vs_globs *copy,
-    struct vs_err *err);
+    struct vs_rightlist *rights, struct vs_err *err);
 
-/* Write manifest.new, copy.new into state/skel. */
+/* Write manifest.new, copy.new, rights.new into state/skel. */
 int skel_save_new(struct skel_state *s, const struct vs_manifest *m,
-    const struct vs_globs *copy, struct vs_err *err);
+    const struct vs_globs *copy, const struct vs_rightlist *rights,
+    struct vs_err *err);
 /* Write id from the current manifest. */
 int skel_commit_new(struct skel_state *s, struct vs_err *err);
 

@@ -1,0 +1,688 @@
+/* rightsvs.c - enforcing the rights inside a VS root (rights.h):
+ * the vsd-RIGHT groups of its /etc/group and the governed copies.
+ *
+ * A shared skeleton inode belongs to host root: no VS can give it a group
+ * of its own, so a program a right governs becomes a per-VS copy (owner
+ * the VS's root, group vsd-RIGHT, no "other" bits), and only while some
+ * ordinary user lacks the right: a fresh VS keeps sharing everything.
+ *
+ * The VS's tree is hostile: every directory is opened with
+ * vs_open_beneath() (no symlink, no "..", no other mount), entries are
+ * lstat'ed, never followed, and replaced by building the new one under a
+ * temporary name in the same directory and vs_replace_at() (exchange,
+ * check, exchange back if the VS swapped the entry meanwhile).  A kill
+ * at any point leaves each name the old inode or the new one, plus at
+ * most a temporary that the next run removes; the run after that makes
+ * the rest true.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "atfile.h"
+#include "fcaps.h"
+#include "hash.h"
+#include "log.h"
+#include "rights.h"
+#include "valid.h"
+#include "vsroot.h"
+#include "xmem.h"
+#include "banned.h"
+
+#define ETC_MAX		(4 << 20)
+#define TMP_COPY	".#vsd-rights"		/* the new copy */
+#define TMP_LINK	".#vsd-rights.link"	/* a name of it, to rename */
+#define GID_LAST	999			/* system groups: 100..999 */
+#define GID_FIRST	100
+
+struct apply {
+	const struct vs_conf *conf;
+	const struct vs_rec *rec;
+	const struct vs_manifest *oldm;
+	struct vs_buf *problems;
+	int nproblems;
+	int root, skel;
+};
+
+enum state { ABSENT, SHARED, COPY_CUR, COPY_OLD, FOREIGN, BADDIR };
+
+static void
+problem(struct apply *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct apply *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	a->nproblems++;
+	if (!a->problems)
+		return;
+	va_start(ap, fmt);
+	vs_buf_vaddf(a->problems, fmt, ap);
+	va_end(ap);
+	vs_buf_addch(a->problems, '\n');
+}
+
+/* ---- the VS's /etc/passwd and /etc/group -------------------------- */
+
+static int
+read_etc(int etc, const char *name, struct vs_buf *b, struct stat *st)
+{
+	_cleanup_close_ int fd = openat(etc, name, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0)
+		return -1;
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (vs_buf_read_fd(b, fd, ETC_MAX) < 0)
+		return -1;
+	if (b->len && b->buf[b->len - 1] != '\n')
+		vs_buf_addch(b, '\n');
+	return 0;
+}
+
+/* Next line of b from *pos: its start and length (without '\n'). */
+static int
+next_line(const struct vs_buf *b, size_t *pos, const char **l, size_t *len)
+{
+	const char *nl;
+
+	if (*pos >= b->len)
+		return 0;
+	*l = b->buf + *pos;
+	nl = memchr(*l, '\n', b->len - *pos);
+	*len = nl ? (size_t)(nl - *l) : b->len - *pos;
+	*pos += *len + 1;
+	return 1;
+}
+
+/* Field k (0-based) of a line into out (bounded); 0 if missing. */
+static int
+field(const char *l, size_t len, int k, char *out, size_t outlen)
+{
+	const char *p = l, *end = l + len, *c;
+	size_t fl;
+
+	while (k-- > 0) {
+		if (!(c = memchr(p, ':', (size_t)(end - p))))
+			return 0;
+		p = c + 1;
+	}
+	c = memchr(p, ':', (size_t)(end - p));
+	fl = (size_t)((c ? c : end) - p);
+	if (fl >= outlen)
+		return 0;
+	memcpy(out, p, fl);
+	out[fl] = '\0';
+	return 1;
+}
+
+static long long
+number(const char *s)
+{
+	char *end;
+	long long v;
+
+	if (!*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	return *end || errno ? -1 : v;
+}
+
+/* gid of group name in the group text, or -1. */
+static long long
+group_gid(const struct vs_buf *g, const char *name)
+{
+	char n[VS_USER_MAX + 2], id[24];
+	const char *l;
+	size_t pos = 0, len;
+
+	while (next_line(g, &pos, &l, &len))
+		if (field(l, len, 0, n, sizeof(n)) && !strcmp(n, name) &&
+		    field(l, len, 2, id, sizeof(id)))
+			return number(id);
+	return -1;
+}
+
+/* Does another group than name use gid? */
+static int
+gid_taken(const struct vs_buf *g, long long gid, const char *name)
+{
+	char n[VS_USER_MAX + 2], id[24];
+	const char *l;
+	size_t pos = 0, len;
+
+	while (next_line(g, &pos, &l, &len))
+		if (field(l, len, 2, id, sizeof(id)) && number(id) == gid &&
+		    !(field(l, len, 0, n, sizeof(n)) && !strcmp(n, name)))
+			return 1;
+	return 0;
+}
+
+/* Replace (or append) the line of group name in g. */
+static void
+group_set(struct vs_buf *g, const char *name, const char *line)
+{
+	struct vs_buf out = VS_BUF_INIT;
+	char n[VS_USER_MAX + 2];
+	const char *l;
+	size_t pos = 0, len;
+	int done = 0;
+
+	while (next_line(g, &pos, &l, &len)) {
+		if (field(l, len, 0, n, sizeof(n)) && !strcmp(n, name)) {
+			if (!done)
+				vs_buf_addf(&out, "%s\n", line);
+			done = 1;
+			continue;
+		}
+		vs_buf_add(&out, l, len);
+		vs_buf_addch(&out, '\n');
+	}
+	if (!done)
+		vs_buf_addf(&out, "%s\n", line);
+	vs_buf_release(g);
+	*g = out;
+}
+
+/*
+ * The vsd-RIGHT lines for every right of the list.  governed[ri] is set
+ * when some ordinary user lacks right ri; gid[ri] is the group's VS gid
+ * (-1 when the VS has no such group and needs none).
+ */
+static int
+plan_groups(struct apply *a, const struct vs_rightlist *rl, int etc,
+    int governed[VS_RIGHTS_N], long long gid[VS_RIGHTS_N],
+    struct vs_err *err)
+{
+	struct vs_buf pw = VS_BUF_INIT, gr = VS_BUF_INIT, orig = VS_BUF_INIT;
+	struct vs_privtab t;
+	struct stat pst, gst;
+	int listed[VS_RIGHTS_N] = { 0 }, rc = -1, ri;
+	size_t i;
+
+	memset(&t, 0, sizeof(t));
+	for (i = 0; i < rl->n; i++)
+		listed[rl->e[i].right] = 1;
+	if (vs_privtab_load(a->conf, a->rec->name, &t) < 0) {
+		vs_err_sys(err, "cannot read the rights of '%s'",
+		    a->rec->name);
+		goto out;
+	}
+	if (read_etc(etc, "passwd", &pw, &pst) < 0 ||
+	    read_etc(etc, "group", &gr, &gst) < 0) {
+		vs_err_sys(err, "cannot read /etc/passwd and /etc/group of "
+		    "'%s'", a->rec->name);
+		goto out;
+	}
+	vs_buf_add(&orig, gr.buf, gr.len);
+	for (ri = 0; ri < VS_RIGHTS_N; ri++) {
+		struct vs_buf members = VS_BUF_INIT;
+		char gname[VS_USER_MAX + 1], user[VS_USER_MAX + 2], id[24];
+		const char *l;
+		size_t pos = 0, len;
+		long long uid;
+		_cleanup_free_ char *line = NULL;
+
+		governed[ri] = 0;
+		gid[ri] = -1;
+		if (!listed[ri])
+			continue;
+		snprintf(gname, sizeof(gname), VS_RIGHTS_GROUP_PREFIX "%s",
+		    vs_rights_names[ri]);
+		while (next_line(&pw, &pos, &l, &len)) {
+			if (!field(l, len, 0, user, sizeof(user)) ||
+			    !vs_valid_username(user) ||
+			    !field(l, len, 2, id, sizeof(id)) ||
+			    (uid = number(id)) <= 0)
+				continue;
+			if (uid >= VS_RIGHTS_UID_FIRST &&
+			    uid <= VS_RIGHTS_UID_LAST &&
+			    !vs_privtab_has(&t, ri, user)) {
+				governed[ri] = 1;
+				continue;
+			}
+			/* holders of the right, and every system account
+			 * (daemons: www-data, nobody...) */
+			vs_buf_addf(&members, "%s%s", members.len ? "," : "",
+			    user);
+		}
+		gid[ri] = group_gid(&gr, gname);
+		if (gid[ri] < 0 && !governed[ri]) {
+			vs_buf_release(&members);
+			continue;
+		}
+		if (gid[ri] < GID_FIRST || gid[ri] > GID_LAST ||
+		    gid_taken(&gr, gid[ri], gname)) {
+			/* new, or the VS's admin renumbered it: a free
+			 * system gid, from the top (packages take theirs
+			 * from the bottom) */
+			for (gid[ri] = GID_LAST; gid[ri] >= GID_FIRST;
+			    gid[ri]--)
+				if (!gid_taken(&gr, gid[ri], gname))
+					break;
+			if (gid[ri] < GID_FIRST) {
+				vs_buf_release(&members);
+				vs_err_set(err, ENOSPC, "no free system gid "
+				    "in /etc/group of '%s' for '%s'",
+				    a->rec->name, gname);
+				goto out;
+			}
+		}
+		line = xasprintf("%s:x:%lld:%s", gname, gid[ri], members.buf);
+		group_set(&gr, gname, line);
+		vs_buf_release(&members);
+	}
+	if (gr.len != orig.len || memcmp(gr.buf, orig.buf, gr.len) != 0) {
+		/* as mod_user: the owner stays if it is the VS's */
+		long long lo = a->rec->uid_base, hi = lo + a->rec->uid_count;
+		uid_t u = (uid_t)lo;
+		gid_t g = (gid_t)lo;
+
+		if (gst.st_uid >= lo && gst.st_uid < hi)
+			u = gst.st_uid;
+		if (gst.st_gid >= lo && gst.st_gid < hi)
+			g = gst.st_gid;
+		if (vs_write_file_at(etc, "group", gr.buf, gr.len, u, g,
+		    gst.st_mode & 0777) < 0) {
+			vs_err_sys(err, "cannot write /etc/group of '%s'",
+			    a->rec->name);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	vs_privtab_release(&t);
+	vs_buf_release(&pw);
+	vs_buf_release(&gr);
+	vs_buf_release(&orig);
+	return rc;
+}
+
+/* ---- the governed files ------------------------------------------- */
+
+static const char *
+base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Directory fd of path's parent below dirfd ("" = dirfd itself). */
+static int
+open_parent(int dirfd, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
+	    xstrdup("");
+
+	return vs_open_beneath(dirfd, p, O_RDONLY | O_DIRECTORY);
+}
+
+static const char *
+kind(mode_t m)
+{
+	return S_ISLNK(m) ? "a symlink" : S_ISREG(m) ? "a file of its own" :
+	    S_ISDIR(m) ? "a directory" : "a special file";
+}
+
+/* The copy of skeleton file sdir/name as dir/TMP_COPY: owner the VS's
+ * root, group gid (host), mode; its capabilities shifted for the VS. */
+static int
+make_copy(struct apply *a, int sdir, const char *name, int dir,
+    gid_t gid, mode_t mode, const struct stat *sst)
+{
+	_cleanup_close_ int in = -1, out = -1;
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, sst->st_mtim };
+	char buf[65536];
+	ssize_t n;
+
+	in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	out = openat(dir, TMP_COPY, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (out < 0)
+		return -1;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			break;
+	/* chown first: it drops security.capability */
+	if (n != 0 || fchown(out, (uid_t)a->rec->uid_base, gid) < 0 ||
+	    fchmod(out, mode) < 0 ||
+	    vs_fcaps_copy(in, out, (uint32_t)a->rec->uid_base,
+	    (uint32_t)a->rec->uid_count) < 0 ||
+	    futimens(out, ts) < 0 || fsync(out) < 0) {
+		int e = errno ? errno : EIO;
+
+		(void)unlinkat(dir, TMP_COPY, 0);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Put a new hard link of srcdir/srcname at dir/name, replacing the entry
+ * judged as expect.  0 done, 1 the VS changed it meanwhile, -1 errno. */
+static int
+link_over(int srcdir, const char *srcname, int dir, const char *name,
+    const struct stat *expect)
+{
+	(void)unlinkat(dir, TMP_LINK, 0);
+	if (linkat(srcdir, srcname, dir, TMP_LINK, 0) < 0)
+		return -1;
+	return vs_replace_at(dir, TMP_LINK, name, expect);
+}
+
+/*
+ * One skeleton file and its names (paths of the list that are the same
+ * inode, or the same content and mode: vsdskel copies hard links as
+ * separate files), the first one's file the source: make every name the
+ * one governed copy (governed) or its own skeleton inode.
+ */
+static int
+apply_inode(struct apply *a, const char *const *paths, size_t n,
+    int governed, long long vsgid, const char *right, struct vs_err *err)
+{
+	int dirs[64], states[64], sdir = -1, rc = -1, have_hash = 0;
+	struct stat st[64], sst, own[64];
+	unsigned char skelmd[VS_HASH_LEN];
+	gid_t hgid = (gid_t)(a->rec->uid_base + (vsgid < 0 ? 0 : vsgid));
+	mode_t mode;
+	size_t k, src = n, made = n;	/* made: dirs[made] holds TMP_COPY */
+
+	if (n > ARRAY_SIZE(dirs))
+		return vs_err_set(err, E2BIG, "'/%s' has too many names",
+		    paths[0]);
+	for (k = 0; k < n; k++)
+		dirs[k] = -1;
+	sdir = open_parent(a->skel, paths[0]);
+	if (sdir < 0 || fstatat(sdir, base_of(paths[0]), &sst,
+	    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sst.st_mode)) {
+		vs_err_sys(err, "cannot open skeleton file '/%s'", paths[0]);
+		goto out;
+	}
+	mode = sst.st_mode & 07770;
+	for (k = 0; k < n; k++)
+		if (fstatat(a->skel, paths[k], &own[k], AT_SYMLINK_NOFOLLOW)
+		    < 0) {
+			vs_err_sys(err, "cannot open skeleton file '/%s'",
+			    paths[k]);
+			goto out;
+		}
+	for (k = 0; k < n; k++) {
+		const char *b = base_of(paths[k]);
+		unsigned char md[VS_HASH_LEN];
+		const struct vs_mentry *old;
+
+		states[k] = ABSENT;
+		dirs[k] = open_parent(a->root, paths[k]);
+		if (dirs[k] < 0) {
+			if (errno != ENOENT) {
+				states[k] = BADDIR;
+				if (governed)
+					problem(a, "'/%s' not governed: its "
+					    "directory cannot be opened "
+					    "safely in '%s' (%s)", paths[k],
+					    a->rec->name, strerror(errno));
+			}
+			continue;
+		}
+		/* what a killed run left */
+		(void)unlinkat(dirs[k], TMP_COPY, 0);
+		(void)unlinkat(dirs[k], TMP_LINK, 0);
+		if (fstatat(dirs[k], b, &st[k], AT_SYMLINK_NOFOLLOW) < 0)
+			continue;	/* removed by the VS: its choice */
+		states[k] = FOREIGN;
+		if (!S_ISREG(st[k].st_mode))
+			goto judged;
+		if (st[k].st_dev == own[k].st_dev &&
+		    st[k].st_ino == own[k].st_ino) {
+			states[k] = SHARED;
+			continue;
+		}
+		if (vsgid < 0 || st[k].st_uid != (uid_t)a->rec->uid_base ||
+		    st[k].st_gid != hgid ||
+		    (st[k].st_mode & 07777) != mode)
+			goto judged;
+		if (vs_hash_file_at(dirs[k], b, md, NULL) < 0)
+			goto judged;
+		if (!have_hash) {
+			if (vs_hash_file_at(sdir, base_of(paths[0]), skelmd,
+			    err) < 0)
+				goto out;
+			have_hash = 1;
+		}
+		if (memcmp(md, skelmd, VS_HASH_LEN) == 0) {
+			states[k] = COPY_CUR;
+			if (src == n)
+				src = k;
+			continue;
+		}
+		old = a->oldm ? vs_manifest_find(a->oldm, paths[k]) : NULL;
+		if (old && old->has_hash &&
+		    memcmp(md, old->sha256, VS_HASH_LEN) == 0) {
+			states[k] = COPY_OLD;
+			continue;
+		}
+judged:
+		if (governed)
+			problem(a, "'/%s' not governed: the VS replaced it "
+			    "with %s (right %s not enforced on it)", paths[k],
+			    kind(st[k].st_mode), right);
+	}
+	for (k = 0; k < n; k++) {
+		const char *b = base_of(paths[k]);
+		int r;
+
+		if (states[k] != SHARED && states[k] != COPY_OLD &&
+		    (governed || states[k] != COPY_CUR))
+			continue;
+		if (!governed) {
+			/* back to the skeleton's inode */
+			_cleanup_close_ int od = open_parent(a->skel,
+			    paths[k]);
+
+			r = od < 0 ? -1 : link_over(od, b, dirs[k], b,
+			    &st[k]);
+		} else {
+			if (src == n) {
+				if (make_copy(a, sdir, base_of(paths[0]),
+				    dirs[k], hgid, mode, &sst) < 0) {
+					vs_err_sys(err, "cannot copy '/%s' "
+					    "in '%s'", paths[k], a->rec->name);
+					goto out;
+				}
+				made = src = k;
+			}
+			r = link_over(dirs[src], made == src ? TMP_COPY :
+			    base_of(paths[src]), dirs[k], b, &st[k]);
+			if (r == 0 && made == src && made == k) {
+				/* its name is the copy now */
+				(void)unlinkat(dirs[made], TMP_COPY, 0);
+				made = n;
+			}
+		}
+		if (r < 0) {
+			vs_err_sys(err, "cannot replace '/%s' in '%s'",
+			    paths[k], a->rec->name);
+			goto out;
+		}
+		if (r == 1 && governed)
+			problem(a, "'/%s' not governed: the VS changed it "
+			    "meanwhile", paths[k]);
+	}
+	rc = 0;
+out:
+	if (made < n)
+		(void)unlinkat(dirs[made], TMP_COPY, 0);
+	for (k = 0; k < n; k++)
+		if (dirs[k] >= 0)
+			close(dirs[k]);
+	if (sdir >= 0)
+		close(sdir);
+	return rc;
+}
+
+struct skelmd {
+	int state;			/* 0 not yet, 1 hashed, -1 failed */
+	unsigned char md[VS_HASH_LEN];
+};
+
+static int
+skel_hash(struct apply *a, const struct vs_rightlist *rl, struct skelmd *md,
+    size_t i)
+{
+	if (md[i].state == 0)
+		md[i].state = vs_hash_file_at(a->skel, rl->e[i].path,
+		    md[i].md, NULL) < 0 ? -1 : 1;
+	return md[i].state;
+}
+
+/* Are list entries i and j one skeleton file (inode, or content and
+ * mode)? */
+static int
+same_skel_file(struct apply *a, const struct vs_rightlist *rl,
+    const struct stat *ino, struct skelmd *md, size_t i, size_t j)
+{
+	if (ino[i].st_dev == ino[j].st_dev && ino[i].st_ino == ino[j].st_ino)
+		return 1;
+	if (ino[i].st_size != ino[j].st_size ||
+	    ino[i].st_mode != ino[j].st_mode)
+		return 0;
+	return skel_hash(a, rl, md, i) == 1 && skel_hash(a, rl, md, j) == 1 &&
+	    memcmp(md[i].md, md[j].md, VS_HASH_LEN) == 0;
+}
+
+int
+vs_rights_apply(const struct vs_conf *conf, const struct vs_rec *rec,
+    const struct vs_manifest *oldm, struct vs_buf *problems,
+    struct vs_err *err)
+{
+	struct vs_rightlist rl = VS_RIGHTLIST_INIT;
+	struct apply a = { conf, rec, oldm, problems, 0, -1, -1 };
+	int governed[VS_RIGHTS_N], etc = -1, rc = -1, sfd = -1;
+	long long gid[VS_RIGHTS_N];
+	_cleanup_free_ char *spath = xasprintf("%s/state/skel",
+	    conf->state_root);
+	_cleanup_free_ char *kpath = xasprintf("%s/skel", conf->state_root);
+	struct stat *ino = NULL;
+	struct skelmd *md = NULL;
+	char *done = NULL;
+	size_t i, j;
+
+	sfd = open(spath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0 || vs_rightlist_load(sfd, "rights", &rl, err) < 0) {
+		if (errno == ENOENT) {
+			rc = 0;		/* a skeleton without rights */
+			vs_err_clear(err);
+		} else {
+			vs_err_prefix(err, "skeleton rights list");
+		}
+		goto out;
+	}
+	if (rl.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((a.root = vs_root_open(conf, rec->name, err)) < 0)
+		goto out;
+	a.skel = open(kpath, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (a.skel < 0) {
+		vs_err_sys(err, "cannot open '%s'", kpath);
+		goto out;
+	}
+	etc = vs_open_beneath(a.root, "etc", O_RDONLY | O_DIRECTORY);
+	if (etc < 0) {
+		vs_err_sys(err, "cannot open /etc of '%s'", rec->name);
+		goto out;
+	}
+	if (plan_groups(&a, &rl, etc, governed, gid, err) < 0)
+		goto out;
+	/* group the list by skeleton file: one copy for all its names */
+	ino = xcalloc(rl.n, sizeof(*ino));
+	done = xcalloc(rl.n, 1);
+	md = xcalloc(rl.n, sizeof(*md));
+	for (i = 0; i < rl.n; i++)
+		if (fstatat(a.skel, rl.e[i].path, &ino[i],
+		    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(ino[i].st_mode))
+			done[i] = 1;	/* not in this skeleton: skip */
+	for (i = 0; i < rl.n; i++) {
+		const char *paths[64];
+		size_t n = 0;
+		int ri = rl.e[i].right;
+
+		if (done[i])
+			continue;
+		for (j = i; j < rl.n && n < ARRAY_SIZE(paths); j++)
+			if (!done[j] && rl.e[j].right == ri &&
+			    same_skel_file(&a, &rl, ino, md, i, j)) {
+				paths[n++] = rl.e[j].path;
+				done[j] = 1;
+			}
+		if (apply_inode(&a, paths, n, governed[ri], gid[ri],
+		    vs_rights_names[ri], err) < 0)
+			goto out;
+	}
+	rc = a.nproblems;
+out:
+	free(ino);
+	free(done);
+	free(md);
+	if (etc >= 0)
+		close(etc);
+	if (a.root >= 0)
+		close(a.root);
+	if (a.skel >= 0)
+		close(a.skel);
+	if (sfd >= 0)
+		close(sfd);
+	vs_rightlist_release(&rl);
+	return rc;
+}
+
+void
+vs_rights_apply_all(const struct vs_conf *conf, struct vs_buf *report)
+{
+	struct vs_rec *recs = NULL;
+	struct vs_err err = VS_ERR_INIT;
+	size_t n = 0, i;
+
+	if (vs_rec_list(conf, &recs, &n, &err) < 0) {
+		vs_buf_addf(report, "rights: %s\n", err.msg);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct vs_buf probs = VS_BUF_INIT;
+		int lock = vs_state_lock(conf, recs[i].name, 1, &err), rc;
+
+		if (lock < 0) {
+			vs_buf_addf(report, "rights of '%s': %s\n",
+			    recs[i].name, err.msg);
+			continue;
+		}
+		rc = vs_rights_apply(conf, &recs[i], NULL, &probs, &err);
+		close(lock);
+		if (rc < 0)
+			vs_buf_addf(report, "rights of '%s': %s\n",
+			    recs[i].name, err.msg);
+		else if (rc > 0)
+			vs_buf_addf(report, "rights of '%s':\n%s",
+			    recs[i].name, probs.buf);
+		vs_buf_release(&probs);
+	}
+	free(recs);
+}
