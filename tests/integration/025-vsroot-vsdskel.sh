@@ -77,6 +77,35 @@ out=$(vsdadm --json create web4 10.77.6.5 web4.example.com) || bail "create: $ou
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
 	"a corrupt cache is ignored"
 run_ok "delete web3, web4" sh -c 'vsdadm delete web3 && vsdadm delete web4'
+# a cache whose header and size agree but whose numbers lie: each is
+# refused (planned from the manifest again) and builds the same tree;
+# header: magic[8] key[8*8] ndirs nents nsubs strsize, then the dirs
+# (the first field of each is its name's offset in the string table)
+i=5
+for how in strsize:96:9223372036854775807 ndirs:72:4294967295 \
+    name:104:4294967294 cut:-1:0; do
+	python3 - "$ROOT/state/skel/clone.plan" "${how#*:}" <<'PY' || bail "patch cache"
+import struct, sys
+path, spec = sys.argv[1], sys.argv[2]
+off, val = (int(x) for x in spec.split(':'))
+data = bytearray(open(path, 'rb').read())
+assert data[:7] == b'VSPLAN2'
+if off < 0:
+    data = data[:off]
+else:
+    struct.pack_into('<Q', data, off, val)
+open(path, 'wb').write(data)
+PY
+	out=$(vsdadm --json create web$i 10.77.6.$((i + 1)) web$i.example.com) ||
+		bail "create web$i: $out"
+	is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
+		"cache with a bad ${how%%:*} is refused"
+	b=$(vs_uid web$i)
+	is "$(tree "$ROOT/vs/web$i" "$b" | sha256sum)" "$(tree "$V" "$base" | sha256sum)" \
+		"same tree after a cache with a bad ${how%%:*}"
+	run_ok "delete web$i" vsdadm delete web$i
+	i=$((i + 1))
+done
 run_ok "delete both" sh -c 'vsdadm delete web1 && vsdadm delete web2'
 run_ok "vsdskel check: skeleton as built" vsdskel -q check
 is "$(ls -A "$ROOT/vs" | wc -l)" 0 "nothing left under vs/"
