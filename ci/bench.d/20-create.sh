@@ -5,6 +5,9 @@
 #   delete:  vsdadm delete   vs  rm -rf (of the cp -al copy)
 #   disk:    private bytes per VS (vsdadm info) and df per VS
 #   density: 250 VSs created in a row (total time, disk), then deleted
+#   floor:   clonefloor.c, only the mkdirat+linkat calls of the same tree
+#            on as many threads (no copies, owners, records): what the
+#            tree build cannot go below with these syscalls
 # Skeletons: "small" = vsdskel build from the host with conf/skel.conf
 # (debootstrap-sized), "large" = vsdskel build --from a ~80,000-file tree
 # of host files.  Before every timed run: sync, drop the page cache and
@@ -24,6 +27,12 @@ trap 'rm -rf --one-file-system "$W"' EXIT
 chmod 755 "$W"
 
 now() { date +%s%N; }
+floor=
+if ${CC:-cc} -O2 -pthread -o "$W/clonefloor" "$top/ci/bench.d/clonefloor.c" 2>"$W/cc.err"; then
+	floor=$W/clonefloor
+else
+	echo "20-create: no floor figures (cannot build clonefloor.c: $(head -1 "$W/cc.err"))"
+fi
 quiesce() {	# quiesce DIR: settle the disk, cold cache, warm metadata of DIR
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
@@ -53,10 +62,17 @@ EOC
 time_vsd() {	# uses n, i, conf, skel of bench_one
 	quiesce "$skel"
 	t0=$(now)
-	/usr/bin/time -o "$W/cpu" -f '%U %S' vsdadm -c "$conf" create b$i \
-		10.250.$((i / 250)).$((i % 250 + 1)) b$i.bench.example >/dev/null || return 1
+	/usr/bin/time -o "$W/cpu" -f '%U %S' vsdadm -c "$conf" --json create b$i \
+		10.250.$((i / 250)).$((i % 250 + 1)) b$i.bench.example >"$W/out" || return 1
 	t1=$(now)
 	echo $((t1 - t0)) >>"$W/$n.vsd"; cpu "$W/cpu" >>"$W/$n.vsd.cpu"; echo >>"$W/$n.vsd.cpu"
+	# in-process: from the plan to the record (vsroot.c's "seconds")
+	sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$W/out" | awk '{printf "%d\n", $1 * 1e9}' >>"$W/$n.vsdin"
+}
+time_floor() {	# the floor's own build time (no process start, no listing)
+	[ -n "$floor" ] || return 0
+	quiesce "$skel"
+	"$floor" "$skel" "$W/$n" floor$i "$(nproc)" | awk '{printf "%d\n", $1 * 1e6}' >>"$W/$n.floor"
 }
 time_cpal() {
 	quiesce "$skel"
@@ -81,19 +97,23 @@ bench_one() {	# bench_one NAME ROUNDS CPA_ROUNDS
 	local t0 t1
 	local files dirs
 	files=$(find "$skel" ! -type d | wc -l); dirs=$(find "$skel" -type d | wc -l)
-	: >"$W/$n.vsd"; : >"$W/$n.cpal"; : >"$W/$n.vsd.cpu"; : >"$W/$n.cpal.cpu"; : >"$W/$n.cpa"; : >"$W/$n.del"; : >"$W/$n.rm"
+	: >"$W/$n.vsd"; : >"$W/$n.vsdin"; : >"$W/$n.floor"; : >"$W/$n.cpal"; : >"$W/$n.vsd.cpu"; : >"$W/$n.cpal.cpu"; : >"$W/$n.cpa"; : >"$W/$n.del"; : >"$W/$n.rm"
 	# no deletion between the timed creates: on ext4 without a journal,
 	# inodes freed in the last seconds make the allocator scan (the
-	# "slow after rm -rf" effect); the order alternates every round
+	# "slow after rm -rf" effect); the order rotates every round
 	for ((i = 1; i <= rounds; i++)); do
-		if [ $((i % 2)) = 1 ]; then time_vsd; time_cpal; else time_cpal; time_vsd; fi
+		case $((i % 3)) in
+		1) time_vsd; time_cpal; time_floor;;
+		2) time_cpal; time_floor; time_vsd;;
+		0) time_floor; time_vsd; time_cpal;;
+		esac
 		if [ "$i" -le "$cpa_rounds" ]; then
 			quiesce "$skel"
 			t0=$(now); cp -a "$skel" "$W/$n/cpa$i"; t1=$(now)
 			echo $((t1 - t0)) >>"$W/$n.cpa"
 		fi
 	done
-	rm -rf "$W/$n"/cpa[0-9]*
+	rm -rf "$W/$n"/cpa[0-9]* "$W/$n"/floor[0-9]*
 	priv=$(vsdadm -c "$conf" --json info b1 | sed -n 's/.*"private_bytes":\([0-9]*\).*/\1/p')
 	# du counts a hard-linked inode once: what the copy adds to the skeleton
 	cpal_kib=$(du -sk "$skel" "$W/$n/cpal1" | tail -1 | cut -f1)
@@ -110,6 +130,12 @@ bench_one() {	# bench_one NAME ROUNDS CPA_ROUNDS
 	printf '  %-26s %10s ms   (cpu %s ms)\n' "vsdadm create" "$(ms "$v")" "$(ms "$vc")"
 	printf '  %-26s %10s ms   (cpu %s ms)   vsdadm/cp-al = %s (cpu %s)\n' "cp -al" "$(ms "$a")" "$(ms "$ac")" "$(ratio "$v" "$a")" "$(ratio "$vc" "$ac")"
 	printf '  %-26s %10s ms   vsdadm/cp-a  = %s\n' "cp -a" "$(ms "$c")" "$(ratio "$v" "$c")"
+	if [ -n "$floor" ]; then
+		local f vi
+		f=$(median <"$W/$n.floor"); vi=$(median <"$W/$n.vsdin")
+		printf '  %-26s %10s ms   (in-process, %d threads)\n' "floor: mkdirat+linkat only" "$(ms "$f")" "$(nproc)"
+		printf '  %-26s %10s ms   create/floor = %s\n' "create, plan to record" "$(ms "$vi")" "$(ratio "$vi" "$f")"
+	fi
 	printf '  %-26s %10s ms\n' "vsdadm delete" "$(ms "$d")"
 	printf '  %-26s %10s ms   vsdadm/rm-rf = %s\n' "rm -rf (cp -al copy)" "$(ms "$r")" "$(ratio "$d" "$r")"
 	printf '  %-26s %10s KiB (cp -al copy: %s KiB, du)\n' "private disk per VS" "$((priv / 1024))" "$cpal_kib"
