@@ -67,7 +67,10 @@ vsboot --start web1 >/dev/null
 pid=$(rt_init_pid web1)
 pidns=$(rt_pidns "$pid")
 kill -9 "$(cut -d' ' -f3 "$ROOT/run/web1.pid")"
-sleep 0.2
+for i in $(seq 50); do
+	vsboot --status web1 | grep -q "running.*its monitor is gone" && break
+	sleep 0.1
+done
 vsboot --status web1 | grep -q "running.*its monitor is gone"
 ok $? "a lost monitor is reported"
 run_ok "stop without a monitor" vsboot --stop web1

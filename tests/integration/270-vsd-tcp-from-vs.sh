@@ -27,7 +27,6 @@ defer "kill $VSD_PID; sleep 0.2; kill -9 $VSD_PID"
 for i in $(seq 100); do [ -S "$ROOT/run/vsd.sock" ] && session "" | grep -q ready && break; sleep 0.05; done
 session "vs_create web1 $VSIP web1.example.com 10 0"$'\nEOF\n' | grep -q '^+OK created'
 ok $? "a VS with address $VSIP"
-sleep 2.5	# the front learns the VS's address with its next sync
 probe() {	# probe SOURCE: the first line the daemon sends
 	nsenter --net="/proc/$VSD_PID/ns/net" python3 -c "
 import socket
@@ -37,6 +36,12 @@ print(s.makefile().readline().strip())"
 }
 case $(probe "$HOSTIP") in "+OK freeVSD"*) pass "from the host's address: greeting";;
 *) not_ok "host source";; esac
-is "$(probe "$VSIP")" "-ERR 403 virtual servers may not use this port" "from the VS's address: refused"
+# the front learns the VS's address with its next sync (about 2 s)
+for i in $(seq 20); do
+	out=$(probe "$VSIP")
+	[ "$out" = "-ERR 403 virtual servers may not use this port" ] && break
+	sleep 0.5
+done
+is "$out" "-ERR 403 virtual servers may not use this port" "from the VS's address: refused"
 grep -q "refused: a virtual server's address" "$T/vsd.log"; ok $? "refusal logged"
 done_testing
