@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proto.h"
 #include "snap.h"
@@ -109,11 +110,27 @@ mod_snap_restore(struct vsd_req *r)
 	struct vs_snap_opts o = VS_SNAP_OPTS_INIT;
 	struct vs_err err = VS_ERR_INIT;
 
+	struct vs_buf why = VS_BUF_INIT;
+	struct vs_rec rec;
+	int lock;
+
 	o.flags = VS_SNAP_RESTART;
-	if (vs_snap_restore(r->conf, r->vs, r->argv[0], &o, &err) < 0)
+	if (vs_snap_restore(r->conf, r->vs, r->argv[0], &o, &err) < 0) {
 		fail(r, &err);
+		return;
+	}
+	/* the snapshot brings back its accounts and governed copies; the
+	 * rights' truth is the host's, as it is now */
+	lock = vs_state_lock(r->conf, r->vs, 0, &err);
+	if (lock >= 0 && vs_rec_load(r->conf, r->vs, &rec, &err) == 0 &&
+	    vsd_rights_enforce(r, &rec, &why) < 0)
+		vsd_ok_answer(r, "%s restored from %s (warning: rights %s)",
+		    r->vs, r->argv[0], why.buf);
 	else
 		vsd_ok_answer(r, "%s restored from %s", r->vs, r->argv[0]);
+	if (lock >= 0)
+		close(lock);
+	vs_buf_release(&why);
 }
 
 void

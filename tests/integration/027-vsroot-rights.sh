@@ -134,6 +134,23 @@ is "$(stat -c %i "$V/usr/bin/perl")" "$(stat -c %i "$V/usr/bin/perl5.36.0")" "vs
 [ "$(stat -c %i "$V/usr/bin/perl")" != "$sino" ]; ok $? "vsd's start: governed"
 [ ! -e "$V/usr/bin/.#vsd-rights" ]; ok $? "vsd's start: the temporary removed"
 
+# vsnap: a governed copy is a private file and round-trips as one
+gov=$(st "$V/usr/bin/perl")
+snap=$(vsnap -c "$CONF" --json save web1 | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+[ -n "$snap" ]; ok $? "vsnap save web1 ($snap)"
+rm "$V/usr/bin/perl" "$V/usr/bin/perl5.36.0"
+run_ok "vsnap restore web1" vsnap -c "$CONF" -q restore web1 "$snap" --restart
+is "$(st "$V/usr/bin/perl")" "$gov" "restored: owner, group, mode, both names"
+cmp -s "$S/usr/bin/perl" "$V/usr/bin/perl"; ok $? "restored: the content"
+inside -u carol web1 /usr/bin/perl -e 1 >/dev/null 2>&1; ok $((! $?)) "restored: carol still cannot run it"
+# a rollback through vsd brings the snapshot's copy back, then vsd makes
+# the VS match today's rights (carol has perl now: nobody lacks it)
+session $'setrights web1 carol +perl\nEOF\n' >/dev/null
+is "$(stat -c %i "$V/usr/bin/perl")" "$sino" "carol +perl: shared"
+VSD_WAIT=40 session "vs_rollback web1 $snap"$'\nEOF\n' | grep -q "^+OK web1 restored from $snap\$"; ok $? "vs_rollback through vsd"
+is "$(stat -c %i "$V/usr/bin/perl")" "$sino" "after the rollback: today's rights (shared)"
+session $'setrights web1 carol -perl\nEOF\n' >/dev/null
+
 # attacks: the VS admin replaces /usr/bin/perl with a symlink to a host
 # canary, or /usr/bin with a symlink to a canary directory
 echo canary >"$T/canary-file"; mkdir -p "$T/canary-dir"; echo c >"$T/canary-dir/perl"
