@@ -18,7 +18,7 @@
 
 #define PRIV_MAX_USERS	4096		/* per right */
 #define LIST_MAX_BYTES	(16 << 20)
-#define LIST_HEADER	"freevsd-rights 1"
+#define LIST_HEADER	"freevsd-rights 2"
 
 const char *const vs_rights_names[VS_RIGHTS_N] = {
 	"cron", "ftp", "gcc", "login", "mail", "perl", "shell", "www",
@@ -148,11 +148,13 @@ vs_privtab_format(struct vs_privtab *t, struct vs_buf *out)
 /* ---- state/skel/rights -------------------------------------------- */
 
 void
-vs_rightlist_add(struct vs_rightlist *rl, int right, const char *path)
+vs_rightlist_add(struct vs_rightlist *rl, int right, const char *path,
+    const unsigned char sha256[VS_HASH_LEN])
 {
 	xgrow(&rl->e, sizeof(*rl->e), rl->n + 1, &rl->alloc);
 	rl->e[rl->n].right = right;
 	rl->e[rl->n].path = xstrdup(path);
+	memcpy(rl->e[rl->n].sha256, sha256, VS_HASH_LEN);
 	rl->n++;
 }
 
@@ -183,9 +185,13 @@ vs_rightlist_format(const struct vs_rightlist *rl, struct vs_buf *out)
 {
 	size_t i;
 
+	char hex[VS_HASH_HEXLEN + 1];
+
 	vs_buf_adds(out, LIST_HEADER "\n");
 	for (i = 0; i < rl->n; i++) {
-		vs_buf_addf(out, "%s ", vs_rights_names[rl->e[i].right]);
+		vs_hash_hex(rl->e[i].sha256, hex);
+		vs_buf_addf(out, "%s %s ", vs_rights_names[rl->e[i].right],
+		    hex);
 		vs_manifest_escape(out, rl->e[i].path);
 		vs_buf_addch(out, '\n');
 	}
@@ -228,7 +234,8 @@ vs_rightlist_parse(const char *src, const char *text, size_t len,
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t ll = (size_t)((nl ? nl : end) - p);
-		char *sp;
+		char *sp, *sp2;
+		unsigned char md[VS_HASH_LEN];
 		int ri;
 
 		lineno++;
@@ -250,18 +257,23 @@ vs_rightlist_parse(const char *src, const char *text, size_t len,
 		}
 		if (line.len == 0)
 			continue;
-		if (!(sp = strchr(line.buf, ' '))) {
-			vs_err_set(err, EINVAL, "%s:%d: expected 'RIGHT PATH'",
-			    src, lineno);
+		if (!(sp = strchr(line.buf, ' ')) ||
+		    !(sp2 = strchr(sp + 1, ' '))) {
+			vs_err_set(err, EINVAL, "%s:%d: expected 'RIGHT SHA256 "
+			    "PATH'", src, lineno);
 			goto out;
 		}
-		*sp = '\0';
+		*sp = *sp2 = '\0';
 		if ((ri = vs_right_index(line.buf)) < 0) {
 			vs_err_set(err, EINVAL, "%s:%d: unknown right '%.32s'",
 			    src, lineno, line.buf);
 			goto out;
 		}
-		if (vs_manifest_unescape(&path, sp + 1) < 0 ||
+		if (vs_hash_unhex(sp + 1, md) < 0) {
+			vs_err_set(err, EINVAL, "%s:%d: bad hash", src, lineno);
+			goto out;
+		}
+		if (vs_manifest_unescape(&path, sp2 + 1) < 0 ||
 		    !relpath_ok(path.buf) || strlen(path.buf) != path.len) {
 			vs_err_set(err, EINVAL, "%s:%d: bad path", src, lineno);
 			goto out;
@@ -276,7 +288,7 @@ vs_rightlist_parse(const char *src, const char *text, size_t len,
 			    src, lineno, VS_RIGHTLIST_MAX);
 			goto out;
 		}
-		vs_rightlist_add(&tmp, ri, path.buf);
+		vs_rightlist_add(&tmp, ri, path.buf, md);
 	}
 	if (lineno == 0) {
 		vs_err_set(err, EINVAL, "%s: empty file", src);
@@ -490,7 +502,13 @@ vs_rightlist_build(const struct vs_manifest *m, int skelfd,
 				    vs_rights_names[ri], res.buf);
 				continue;
 			}
-			vs_rightlist_add(rl, ri, res.buf);
+			if (!t->has_hash) {
+				vs_buf_addf(warnings, "rights %s: '/%s' has no "
+				    "content hash: not governed\n",
+				    vs_rights_names[ri], res.buf);
+				continue;
+			}
+			vs_rightlist_add(rl, ri, res.buf, t->sha256);
 			if (sb.st_nlink < 2)
 				continue;
 			/* every other name of the inode, or it stays a
@@ -501,7 +519,8 @@ vs_rightlist_build(const struct vs_manifest *m, int skelfd,
 				    strcmp(m->e[k].path, res.buf) != 0 &&
 				    vs_rightlist_find(rl, m->e[k].path) < 0 &&
 				    same_file(skelfd, m->e[k].path, &sb))
-					vs_rightlist_add(rl, ri, m->e[k].path);
+					vs_rightlist_add(rl, ri, m->e[k].path,
+					    t->sha256);
 		}
 	}
 	for (s = 0; s < ARRAY_SIZE(never_governed); s++)

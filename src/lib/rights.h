@@ -13,9 +13,10 @@
  *    build`/`update` beside the manifest: which skeleton files each right
  *    governs.  Text, one entry a line:
  *
- *        freevsd-rights 1
- *        RIGHT PATH
+ *        freevsd-rights 2
+ *        RIGHT SHA256 PATH
  *
+ *    SHA256 is the file's content hash (64 hex digits, the manifest's);
  *    PATH is relative to the skeleton root and escaped as in a manifest
  *    (manifest.h).  Only regular files the VS would otherwise share (hard
  *    links to the skeleton); a pattern that matched a symlink brought its
@@ -77,6 +78,7 @@ void vs_privtab_release(struct vs_privtab *t);
 struct vs_rightpath {
 	int right;			/* index in vs_rights_names */
 	char *path;			/* heap, relative, unescaped */
+	unsigned char sha256[VS_HASH_LEN];	/* the skeleton file's */
 };
 
 struct vs_rightlist {
@@ -87,12 +89,14 @@ struct vs_rightlist {
 #define VS_RIGHTLIST_INIT { NULL, 0, 0 }
 #define VS_RIGHTLIST_MAX  65536		/* entries */
 
-void vs_rightlist_add(struct vs_rightlist *rl, int right, const char *path);
+void vs_rightlist_add(struct vs_rightlist *rl, int right, const char *path,
+    const unsigned char sha256[VS_HASH_LEN]);
 void vs_rightlist_release(struct vs_rightlist *rl);
 /* Right governing path (relative), or -1. */
 int vs_rightlist_find(const struct vs_rightlist *rl, const char *path);
 void vs_rightlist_format(const struct vs_rightlist *rl, struct vs_buf *out);
-/* Parse text (src names it in errors: "rights:3: unknown right 'x'")
+/* Parse text (src names it in errors: "rights:3: unknown right 'x'";
+ * a list of another version is refused: vsdskel update writes anew)
  * into an empty *rl; on failure *rl stays empty. */
 int vs_rightlist_parse(const char *src, const char *text, size_t len,
     struct vs_rightlist *rl, struct vs_err *err);

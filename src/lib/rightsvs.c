@@ -49,7 +49,9 @@ struct apply {
 	int root, skel;
 };
 
-enum state { ABSENT, SHARED, COPY_CUR, COPY_OLD, FOREIGN, BADDIR };
+/* A name's state: gone; the skeleton's inode; a governed copy (content
+ * not read, the skeleton's, the old skeleton's); anything else. */
+enum state { ABSENT, SHARED, COPY_ANY, COPY_CUR, COPY_OLD, FOREIGN, BADDIR };
 
 static void
 problem(struct apply *a, const char *fmt, ...)
@@ -387,56 +389,80 @@ link_over(int srcdir, const char *srcname, int dir, const char *name,
 	return vs_replace_at(dir, TMP_LINK, name, expect);
 }
 
+/* Is the VS's file dir/name (lstat st) still the content md, with the
+ * size it must have?  Hashes it only then: the VS's admin may plant a
+ * huge file under the right owner and mode. */
+static int
+content_is(int dir, const char *name, const struct stat *st, long long size,
+    const unsigned char md[VS_HASH_LEN], unsigned char have[VS_HASH_LEN],
+    int *hashed)
+{
+	if (st->st_size != size)
+		return 0;
+	if (!*hashed) {
+		if (vs_hash_file_at(dir, name, have, NULL) < 0)
+			return 0;
+		*hashed = 1;
+	}
+	return memcmp(have, md, VS_HASH_LEN) == 0;
+}
+
 /*
- * One skeleton file and its names (paths of the list that are the same
+ * One skeleton file and its names (entries of the list that are the same
  * inode, or the same content and mode: vsdskel copies hard links as
- * separate files), the first one's file the source: make every name the
- * one governed copy (governed) or its own skeleton inode.
+ * separate files; the first is the source): make every name the one
+ * governed copy (governed) or its own skeleton inode.
+ *
+ * A name owned by the VS's root with group vsd-RIGHT and the copy's mode
+ * is enforced whatever its content (the admin owns it and may change
+ * it): its content is read only to decide whether it may go back to the
+ * skeleton's inode, follow a new skeleton file (oldm), or be linked
+ * under another name.
  */
 static int
-apply_inode(struct apply *a, const char *const *paths, size_t n,
-    int governed, long long vsgid, const char *right, struct vs_err *err)
+apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
+    size_t n, int governed, long long vsgid, const char *right,
+    struct vs_err *err)
 {
-	int dirs[64], states[64], sdir = -1, rc = -1, have_hash = 0;
-	struct stat st[64], sst, own[64];
-	unsigned char skelmd[VS_HASH_LEN];
+	int dirs[64], states[64], hashed[64], sdir = -1, rc = -1;
+	unsigned char md[64][VS_HASH_LEN];
+	struct stat st[64], sst, own;
 	gid_t hgid = (gid_t)(a->rec->uid_base + (vsgid < 0 ? 0 : vsgid));
+	const char *path0 = ents[0]->path;
 	mode_t mode;
 	size_t k, src = n, made = n;	/* made: dirs[made] holds TMP_COPY */
 
 	if (n > ARRAY_SIZE(dirs))
 		return vs_err_set(err, E2BIG, "'/%s' has too many names",
-		    paths[0]);
+		    path0);
 	for (k = 0; k < n; k++)
 		dirs[k] = -1;
-	sdir = open_parent(a->skel, paths[0]);
-	if (sdir < 0 || fstatat(sdir, base_of(paths[0]), &sst,
+	sdir = open_parent(a->skel, path0);
+	if (sdir < 0 || fstatat(sdir, base_of(path0), &sst,
 	    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sst.st_mode)) {
-		vs_err_sys(err, "cannot open skeleton file '/%s'", paths[0]);
+		vs_err_sys(err, "cannot open skeleton file '/%s'", path0);
 		goto out;
 	}
 	mode = sst.st_mode & 07770;
-	for (k = 0; k < n; k++)
-		if (fstatat(a->skel, paths[k], &own[k], AT_SYMLINK_NOFOLLOW)
-		    < 0) {
-			vs_err_sys(err, "cannot open skeleton file '/%s'",
-			    paths[k]);
+	for (k = 0; k < n; k++) {
+		const char *p = ents[k]->path, *b = base_of(p);
+		const struct vs_mentry *old;
+		size_t j;
+
+		hashed[k] = 0;
+		states[k] = ABSENT;
+		if (fstatat(a->skel, p, &own, AT_SYMLINK_NOFOLLOW) < 0) {
+			vs_err_sys(err, "cannot open skeleton file '/%s'", p);
 			goto out;
 		}
-	for (k = 0; k < n; k++) {
-		const char *b = base_of(paths[k]);
-		unsigned char md[VS_HASH_LEN];
-		const struct vs_mentry *old;
-
-		states[k] = ABSENT;
-		dirs[k] = open_parent(a->root, paths[k]);
+		dirs[k] = open_parent(a->root, p);
 		if (dirs[k] < 0) {
 			if (errno != ENOENT) {
 				states[k] = BADDIR;
 				if (governed)
 					problem(a, "'/%s' not governed: its "
 					    "directory cannot be opened "
-					    "safely in '%s' (%s)", paths[k],
+					    "safely in '%s' (%s)", p,
 					    a->rec->name, strerror(errno));
 			}
 			continue;
@@ -446,46 +472,47 @@ apply_inode(struct apply *a, const char *const *paths, size_t n,
 		(void)unlinkat(dirs[k], TMP_LINK, 0);
 		if (fstatat(dirs[k], b, &st[k], AT_SYMLINK_NOFOLLOW) < 0)
 			continue;	/* removed by the VS: its choice */
-		states[k] = FOREIGN;
-		if (!S_ISREG(st[k].st_mode))
-			goto judged;
-		if (st[k].st_dev == own[k].st_dev &&
-		    st[k].st_ino == own[k].st_ino) {
+		if (S_ISREG(st[k].st_mode) && st[k].st_dev == own.st_dev &&
+		    st[k].st_ino == own.st_ino) {
 			states[k] = SHARED;
 			continue;
 		}
-		if (vsgid < 0 || st[k].st_uid != (uid_t)a->rec->uid_base ||
-		    st[k].st_gid != hgid ||
-		    (st[k].st_mode & 07777) != mode)
-			goto judged;
-		if (vs_hash_file_at(dirs[k], b, md, NULL) < 0)
-			goto judged;
-		if (!have_hash) {
-			if (vs_hash_file_at(sdir, base_of(paths[0]), skelmd,
-			    err) < 0)
-				goto out;
-			have_hash = 1;
+		if (!S_ISREG(st[k].st_mode) || vsgid < 0 ||
+		    st[k].st_uid != (uid_t)a->rec->uid_base ||
+		    st[k].st_gid != hgid || (st[k].st_mode & 07777) != mode) {
+			states[k] = FOREIGN;
+			if (governed)
+				problem(a, "'/%s' not governed: the VS "
+				    "replaced it with %s (right %s not "
+				    "enforced on it)", p, kind(st[k].st_mode),
+				    right);
+			continue;
 		}
-		if (memcmp(md, skelmd, VS_HASH_LEN) == 0) {
+		/* a governed copy; the content of one already read? */
+		for (j = 0; j < k; j++)
+			if (hashed[j] && st[j].st_ino == st[k].st_ino &&
+			    st[j].st_dev == st[k].st_dev) {
+				memcpy(md[k], md[j], VS_HASH_LEN);
+				hashed[k] = 1;
+			}
+		states[k] = COPY_ANY;
+		if (governed && !a->oldm)
+			continue;	/* enforced: nothing to read */
+		if (content_is(dirs[k], b, &st[k], sst.st_size,
+		    ents[0]->sha256, md[k], &hashed[k])) {
 			states[k] = COPY_CUR;
 			if (src == n)
 				src = k;
 			continue;
 		}
-		old = a->oldm ? vs_manifest_find(a->oldm, paths[k]) : NULL;
-		if (old && old->has_hash &&
-		    memcmp(md, old->sha256, VS_HASH_LEN) == 0) {
+		old = a->oldm ? vs_manifest_find(a->oldm, p) : NULL;
+		if (old && old->has_hash && content_is(dirs[k], b, &st[k],
+		    old->size, old->sha256, md[k], &hashed[k]))
 			states[k] = COPY_OLD;
-			continue;
-		}
-judged:
-		if (governed)
-			problem(a, "'/%s' not governed: the VS replaced it "
-			    "with %s (right %s not enforced on it)", paths[k],
-			    kind(st[k].st_mode), right);
 	}
 	for (k = 0; k < n; k++) {
-		const char *b = base_of(paths[k]);
+		const char *b = base_of(ents[k]->path);
+		size_t j;
 		int r;
 
 		if (states[k] != SHARED && states[k] != COPY_OLD &&
@@ -494,22 +521,31 @@ judged:
 		if (!governed) {
 			/* back to the skeleton's inode */
 			_cleanup_close_ int od = open_parent(a->skel,
-			    paths[k]);
+			    ents[k]->path);
 
 			r = od < 0 ? -1 : link_over(od, b, dirs[k], b,
 			    &st[k]);
 		} else {
+			/* the source: a governed copy whose content is
+			 * the skeleton's, or a new one */
+			for (j = 0; src == n && j < n; j++)
+				if (states[j] == COPY_ANY && content_is(dirs[j],
+				    base_of(ents[j]->path), &st[j],
+				    sst.st_size, ents[0]->sha256, md[j],
+				    &hashed[j]))
+					src = j;
 			if (src == n) {
-				if (make_copy(a, sdir, base_of(paths[0]),
+				if (make_copy(a, sdir, base_of(path0),
 				    dirs[k], hgid, mode, &sst) < 0) {
 					vs_err_sys(err, "cannot copy '/%s' "
-					    "in '%s'", paths[k], a->rec->name);
+					    "in '%s'", ents[k]->path,
+					    a->rec->name);
 					goto out;
 				}
 				made = src = k;
 			}
 			r = link_over(dirs[src], made == src ? TMP_COPY :
-			    base_of(paths[src]), dirs[k], b, &st[k]);
+			    base_of(ents[src]->path), dirs[k], b, &st[k]);
 			if (r == 0 && made == src && made == k) {
 				/* its name is the copy now */
 				(void)unlinkat(dirs[made], TMP_COPY, 0);
@@ -518,12 +554,12 @@ judged:
 		}
 		if (r < 0) {
 			vs_err_sys(err, "cannot replace '/%s' in '%s'",
-			    paths[k], a->rec->name);
+			    ents[k]->path, a->rec->name);
 			goto out;
 		}
 		if (r == 1 && governed)
 			problem(a, "'/%s' not governed: the VS changed it "
-			    "meanwhile", paths[k]);
+			    "meanwhile", ents[k]->path);
 	}
 	rc = 0;
 out:
@@ -537,34 +573,17 @@ out:
 	return rc;
 }
 
-struct skelmd {
-	int state;			/* 0 not yet, 1 hashed, -1 failed */
-	unsigned char md[VS_HASH_LEN];
-};
-
+/* Are list entries i and j one skeleton file: the same inode, or the
+ * same content and mode? */
 static int
-skel_hash(struct apply *a, const struct vs_rightlist *rl, struct skelmd *md,
-    size_t i)
-{
-	if (md[i].state == 0)
-		md[i].state = vs_hash_file_at(a->skel, rl->e[i].path,
-		    md[i].md, NULL) < 0 ? -1 : 1;
-	return md[i].state;
-}
-
-/* Are list entries i and j one skeleton file (inode, or content and
- * mode)? */
-static int
-same_skel_file(struct apply *a, const struct vs_rightlist *rl,
-    const struct stat *ino, struct skelmd *md, size_t i, size_t j)
+same_skel_file(const struct vs_rightlist *rl, const struct stat *ino,
+    size_t i, size_t j)
 {
 	if (ino[i].st_dev == ino[j].st_dev && ino[i].st_ino == ino[j].st_ino)
 		return 1;
-	if (ino[i].st_size != ino[j].st_size ||
-	    ino[i].st_mode != ino[j].st_mode)
-		return 0;
-	return skel_hash(a, rl, md, i) == 1 && skel_hash(a, rl, md, j) == 1 &&
-	    memcmp(md[i].md, md[j].md, VS_HASH_LEN) == 0;
+	return ino[i].st_size == ino[j].st_size &&
+	    ino[i].st_mode == ino[j].st_mode &&
+	    memcmp(rl->e[i].sha256, rl->e[j].sha256, VS_HASH_LEN) == 0;
 }
 
 int
@@ -580,7 +599,6 @@ vs_rights_apply(const struct vs_conf *conf, const struct vs_rec *rec,
 	    conf->state_root);
 	_cleanup_free_ char *kpath = xasprintf("%s/skel", conf->state_root);
 	struct stat *ino = NULL;
-	struct skelmd *md = NULL;
 	char *done = NULL;
 	size_t i, j;
 
@@ -615,25 +633,24 @@ vs_rights_apply(const struct vs_conf *conf, const struct vs_rec *rec,
 	/* group the list by skeleton file: one copy for all its names */
 	ino = xcalloc(rl.n, sizeof(*ino));
 	done = xcalloc(rl.n, 1);
-	md = xcalloc(rl.n, sizeof(*md));
 	for (i = 0; i < rl.n; i++)
 		if (fstatat(a.skel, rl.e[i].path, &ino[i],
 		    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(ino[i].st_mode))
 			done[i] = 1;	/* not in this skeleton: skip */
 	for (i = 0; i < rl.n; i++) {
-		const char *paths[64];
+		const struct vs_rightpath *ents[64];
 		size_t n = 0;
 		int ri = rl.e[i].right;
 
 		if (done[i])
 			continue;
-		for (j = i; j < rl.n && n < ARRAY_SIZE(paths); j++)
+		for (j = i; j < rl.n && n < ARRAY_SIZE(ents); j++)
 			if (!done[j] && rl.e[j].right == ri &&
-			    same_skel_file(&a, &rl, ino, md, i, j)) {
-				paths[n++] = rl.e[j].path;
+			    same_skel_file(&rl, ino, i, j)) {
+				ents[n++] = &rl.e[j];
 				done[j] = 1;
 			}
-		if (apply_inode(&a, paths, n, governed[ri], gid[ri],
+		if (apply_inode(&a, ents, n, governed[ri], gid[ri],
 		    vs_rights_names[ri], err) < 0)
 			goto out;
 	}
@@ -641,7 +658,6 @@ vs_rights_apply(const struct vs_conf *conf, const struct vs_rec *rec,
 out:
 	free(ino);
 	free(done);
-	free(md);
 	if (etc >= 0)
 		close(etc);
 	if (a.root >= 0)

@@ -396,7 +396,8 @@ governed_copy(struct relink *r, const struct vs_fswalk_ent *w,
 	if (old->type != 'f' || !S_ISREG(st->st_mode) ||
 	    old_private(r, old) != NULL ||
 	    st->st_uid != (uid_t)lo || st->st_gid == (gid_t)lo ||
-	    st->st_gid < lo || st->st_gid >= hi || (st->st_mode & 07) != 0)
+	    st->st_gid < lo || st->st_gid >= hi || (st->st_mode & 07) != 0 ||
+	    (st->st_size != old->size && !(new && st->st_size == new->size)))
 		return 0;
 	if (vs_hash_file_at(w->dirfd, w->name, md, NULL) < 0)
 		return 0;

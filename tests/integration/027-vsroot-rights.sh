@@ -51,9 +51,9 @@ is "$(printf '%s\n' "$out" | grep -c 'would govern /bin/sh or dash')" 3 "sh, a g
 make_skel --from "$SRC"
 S=$ROOT/skel
 R=$ROOT/state/skel/rights
-grep -q '^perl usr/bin/perl$' "$R"; ok $? "rights list: the symlink's target"
-grep -q '^perl usr/bin/perl5.36.0$' "$R"; ok $? "rights list: the inode's other name"
-grep -q '^shell usr/bin/bash$' "$R"; ok $? "rights list: bash"
+grep -Eq '^perl [0-9a-f]{64} usr/bin/perl$' "$R"; ok $? "rights list: the symlink's target"
+grep -Eq '^perl [0-9a-f]{64} usr/bin/perl5.36.0$' "$R"; ok $? "rights list: perl5.36.0 too"
+grep -Eq '^shell [0-9a-f]{64} usr/bin/bash$' "$R"; ok $? "rights list: bash"
 grep -q 'dash\|usr/bin/sh' "$R"; ok $((! $?)) "rights list: neither sh nor dash"
 
 start_vsd "skel_conf \"$SC\""
@@ -182,5 +182,20 @@ is "$(canary)" "$c0" "canaries unchanged after the update"
 # disk: a fresh VS costs no more than before rights existed
 out=$(session "vs_create web3 10.212.$(( $$ % 200 + 20 )).4 web3.example.com 100 0"$'\nEOF\n')
 is "$(stat -c %i "$ROOT/vs/web3/usr/bin/perl")" "$nino" "a fresh VS shares perl"
-diag "private bytes of a fresh VS: $du0; of web3 (fresh): $(used web3); of web1 (governed perl, users): $(used web1)"
+# a governed copy the VS's admin changed is his: it stays when the right
+# is no longer governed, and vsdskel update reports it as drift
+V3=$ROOT/vs/web3 du3=$(used web3)
+session $'user_add web3 erin\nEOF\n' >/dev/null
+[ "$(stat -c %i "$V3/usr/bin/perl")" != "$nino" ]; ok $? "web3: erin lacks perl: governed"
+printf '#admin\n' >>"$V3/usr/bin/perl"	# as the admin would, keeping owner and mode
+out=$(session $'setrights web3 erin +perl\nEOF\n')
+printf '%s\n' "$out" | grep -q '^+OK erin perl$'; ok $? "setrights erin +perl"
+tail -c 7 "$V3/usr/bin/perl" | grep -q '#admin'; ok $? "the admin's changed copy is kept"
+is "$(stat -c %i "$V3/usr/bin/perl5.36.0")" "$(stat -c %i "$V3/usr/bin/perl")" "its second name is the same changed file, kept too"
+printf '\n' >>"$SRC/usr/bin/perl"
+out=$(vsdskel -c "$CONF" update --from "$SRC" 2>&1); ok $? "vsdskel update again"
+printf '%s\n' "$out" | grep -q 'kept /usr/bin/perl (changed by the VS)'; ok $? "the admin's copy is reported as drift"
+tail -c 7 "$V3/usr/bin/perl" | grep -q '#admin'; ok $? "and kept"
+
+diag "private bytes of a fresh VS: $du0; of web3 (fresh): $du3; of web1 (governed perl, users): $(used web1)"
 done_testing

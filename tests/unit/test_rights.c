@@ -16,6 +16,9 @@
 #include "tmpdir.h"
 #include "rights.h"
 
+/* a content hash for list lines */
+#define H "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 static int
 setup(void **state)
 {
@@ -44,8 +47,8 @@ test_parse_ok(void **state)
 	struct vs_rightlist rl = VS_RIGHTLIST_INIT;
 	struct vs_err err = VS_ERR_INIT;
 	struct vs_buf out = VS_BUF_INIT;
-	const char *text = "freevsd-rights 1\nperl usr/bin/perl\n\n"
-	    "shell usr/bin/bash\ngcc usr/lib/odd\\x20name\\x0a\n";
+	const char *text = "freevsd-rights 2\nperl " H " usr/bin/perl\n\n"
+	    "shell " H " usr/bin/bash\ngcc " H " usr/lib/odd\\x20name\\x0a\n";
 
 	(void)state;
 	assert_int_equal(parse(text, &rl, &err), 0);
@@ -72,23 +75,26 @@ test_parse_hostile(void **state)
 		const char *text, *msg;
 	} bad[] = {
 		{ "", "rights: empty file" },
-		{ "freevsd-rights 2\n", "rights:1: not a rights list" },
+		{ "freevsd-rights 1\nperl usr/bin/perl\n", "rights:1: not a rights list" },
 		{ "perl usr/bin/perl\n", "rights:1: not a rights list" },
-		{ "freevsd-rights 1\nflying usr/bin/x\n",
+		{ "freevsd-rights 2\nflying " H " usr/bin/x\n",
 		  "rights:2: unknown right 'flying'" },
-		{ "freevsd-rights 1\nperl\n", "rights:2: expected 'RIGHT PATH'" },
-		{ "freevsd-rights 1\nperl /usr/bin/perl\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/../etc/shadow\n",
+		{ "freevsd-rights 2\nperl\n", "rights:2: expected 'RIGHT SHA256 PATH'" },
+		{ "freevsd-rights 2\nperl usr/bin/perl\n", "rights:2: expected" },
+		{ "freevsd-rights 2\nperl 0011 usr/bin/perl\n", "rights:2: bad hash" },
+		{ "freevsd-rights 2\nperl " H "0 x\n", "rights:2: bad hash" },
+		{ "freevsd-rights 2\nperl " H " /usr/bin/perl\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr/../etc/shadow\n",
 		  "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl ..\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr//bin\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/bin/\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/b\\x00in\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/b\\x2fin\\x2f..\\x2fx\n",
+		{ "freevsd-rights 2\nperl " H " ..\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr//bin\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr/bin/\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr/b\\x00in\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr/b\\x2fin\\x2f..\\x2fx\n",
 		  "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/bin/a b\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl usr/bin/\\xzz\n", "rights:2: bad path" },
-		{ "freevsd-rights 1\nperl a\nshell a\n",
+		{ "freevsd-rights 2\nperl " H " usr/bin/a b\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " usr/bin/\\xzz\n", "rights:2: bad path" },
+		{ "freevsd-rights 2\nperl " H " a\nshell " H " a\n",
 		  "rights:3: path listed twice" },
 	};
 	struct vs_rightlist rl = VS_RIGHTLIST_INIT;
@@ -107,7 +113,7 @@ test_parse_hostile(void **state)
 	/* a NUL byte in the text */
 	{
 		struct vs_err err = VS_ERR_INIT;
-		const char t[] = "freevsd-rights 1\nperl a\0b\n";
+		const char t[] = "freevsd-rights 2\nperl " H " a\0b\n";
 
 		assert_int_equal(vs_rightlist_parse("rights", t, sizeof(t) - 1,
 		    &rl, &err), -1);
@@ -125,7 +131,7 @@ test_parse_long(void **state)
 
 	(void)state;
 	/* one line of 1 MiB */
-	vs_buf_adds(&t, "freevsd-rights 1\nperl ");
+	vs_buf_adds(&t, "freevsd-rights 2\nperl " H " ");
 	for (i = 0; i < (1 << 20); i++)
 		vs_buf_addch(&t, 'a');
 	vs_buf_addch(&t, '\n');
@@ -134,7 +140,7 @@ test_parse_long(void **state)
 	assert_non_null(strstr(err.msg, "rights:2: line too long"));
 	/* a name past PATH_MAX, short enough a line */
 	vs_buf_reset(&t);
-	vs_buf_adds(&t, "freevsd-rights 1\nperl ");
+	vs_buf_adds(&t, "freevsd-rights 2\nperl " H " ");
 	for (i = 0; i < 5000; i++)
 		vs_buf_adds(&t, i % 2 ? "/" : "a");
 	vs_buf_adds(&t, "a\n");
@@ -143,9 +149,9 @@ test_parse_long(void **state)
 	assert_non_null(strstr(err.msg, "rights:2: bad path"));
 	/* too many entries */
 	vs_buf_reset(&t);
-	vs_buf_adds(&t, "freevsd-rights 1\n");
+	vs_buf_adds(&t, "freevsd-rights 2\n");
 	for (i = 0; i <= VS_RIGHTLIST_MAX; i++)
-		vs_buf_addf(&t, "perl p%zu\n", i);
+		vs_buf_addf(&t, "perl " H " p%zu\n", i);
 	assert_int_equal(vs_rightlist_parse("rights", t.buf, t.len, &rl,
 	    &err), -1);
 	assert_non_null(strstr(err.msg, "more than"));
@@ -163,11 +169,17 @@ test_save_load(void **state)
 	assert_true(dfd >= 0);
 	assert_int_equal(vs_rightlist_load(dfd, "rights", &back, &err), -1);
 	assert_int_equal(errno, ENOENT);
-	vs_rightlist_add(&rl, vs_right_index("perl"), "usr/bin/perl");
+	{
+		unsigned char md[VS_HASH_LEN] = { 1, 2, 3 };
+
+		vs_rightlist_add(&rl, vs_right_index("perl"), "usr/bin/perl",
+		    md);
+	}
 	assert_int_equal(vs_rightlist_save(&rl, dfd, "rights", &err), 0);
 	assert_int_equal(vs_rightlist_load(dfd, "rights", &back, &err), 0);
 	assert_int_equal(back.n, 1);
 	assert_string_equal(back.e[0].path, "usr/bin/perl");
+	assert_int_equal(back.e[0].sha256[2], 3);	/* the hash too */
 	/* a symlink planted under the name is not followed */
 	assert_int_equal(unlinkat(dfd, "rights", 0), 0);
 	assert_int_equal(symlinkat("/etc/passwd", dfd, "rights"), 0);
