@@ -12,6 +12,9 @@
  * host file: a VS root can rename its own /etc/vsd away and plant
  * another, which changes what the VS sees but never what the host
  * believes.  The `login` right is changed by host administrators only.
+ * The programs skel.conf ties to a right are enforced after each change
+ * (vsd_rights_enforce: rights.h's vs_rights_apply, also after user_add,
+ * user_del, a rollback and at vsd's start).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -109,7 +109,6 @@ mod_snap_restore(struct vsd_req *r)
 {
 	struct vs_snap_opts o = VS_SNAP_OPTS_INIT;
 	struct vs_err err = VS_ERR_INIT;
-
 	struct vs_buf why = VS_BUF_INIT;
 	struct vs_rec rec;
 	int lock;
