@@ -92,6 +92,7 @@ inside -u bob web1 /lib64/ld-linux-x86-64.so.2 /usr/bin/perl -e 1 >/dev/null 2>&
 inside -u bob web1 /usr/bin/cat /usr/bin/perl >/dev/null 2>&1; ok $((! $?)) "bob cannot read the copy"
 inside -u bob web1 /usr/bin/chmod o+rx /usr/bin/perl >/dev/null 2>&1; ok $((! $?)) "bob cannot chmod it"
 inside -u bob web1 /usr/bin/bash -c 'ln /usr/bin/perl /tmp/p' >/dev/null 2>&1; ok $((! $?)) "bob cannot hard-link it"
+inside -u bob web1 /usr/bin/bash -c 'exec 3>>/usr/bin/perl' >/dev/null 2>&1; ok $((! $?)) "bob cannot open it for writing"
 is "$(st "$V/usr/bin/perl")" "$base:$((base + gid)):550:2" "the copy is unchanged"
 run_ok "the VS admin runs perl" inside web1 /usr/bin/perl -e 1
 run_ok "a system account (daemon) runs perl" inside -u daemon web1 /usr/bin/perl -e 1
@@ -168,6 +169,20 @@ out=$(session $'setrights web2 dave -shell\nEOF\n')
 printf '%s\n' "$out" | grep -q "^-ERR 409 rights of dave saved, but '/usr/bin/[a-z0-9.]*' not governed: its directory cannot be opened safely in 'web2'"; ok $? "/usr/bin a symlink: clear error"
 is "$(canary)" "$c0" "nothing written into the canary directory"
 ls -a "$T/canary-dir" | grep -q vsd-rights; ok $((! $?)) "no temporary in the canary directory"
+
+# the admin squats the temporary names: a directory where the copy is
+# made, a symlink to a canary where a name is linked
+mv "$V2/usr/bin.real" "$V2/usr/bin.tmp"; rm "$V2/usr/bin"; mv "$V2/usr/bin.tmp" "$V2/usr/bin"
+ln -f "$S/usr/bin/perl" "$V2/usr/bin/perl"; ln -f "$S/usr/bin/perl5.36.0" "$V2/usr/bin/perl5.36.0"
+mkdir "$V2/usr/bin/.#vsd-rights"; ln -s "$T/canary-file" "$V2/usr/bin/.#vsd-rights.link"
+out=$(session $'setrights web2 dave +shell\nEOF\n')
+printf '%s\n' "$out" | grep -q "^-ERR 409 rights of dave saved, but not enforced: cannot copy '/usr/bin/perl' in 'web2': File exists"; ok $? "a squatted temporary name: clear error"
+is "$(canary)" "$c0" "nothing written through the squatted link name"
+is "$(stat -c %i "$V2/usr/bin/perl")" "$(stat -c %i "$S/usr/bin/perl")" "perl left as it was"
+rmdir "$V2/usr/bin/.#vsd-rights"
+out=$(session $'setrights web2 dave -shell\nEOF\n')
+printf '%s\n' "$out" | grep -q '^+OK dave (none)$'; ok $? "the squat gone: the next change enforces ($out)"
+is "$(stat -c %u:%a "$V2/usr/bin/perl")" "$(sed -n 's/^uid_base //p' "$ROOT/state/vs/web2"):550" "web2's perl governed now"
 
 # vsdskel update with a changed perl: the governed copy follows it
 chmod u+w "$SRC/usr/bin/perl"; printf '\n' >>"$SRC/usr/bin/perl"
