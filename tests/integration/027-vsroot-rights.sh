@@ -135,6 +135,49 @@ is "$(stat -c %i "$V/usr/bin/perl")" "$(stat -c %i "$V/usr/bin/perl5.36.0")" "vs
 [ "$(stat -c %i "$V/usr/bin/perl")" != "$sino" ]; ok $? "vsd's start: governed"
 [ ! -e "$V/usr/bin/.#vsd-rights" ]; ok $? "vsd's start: the temporary removed"
 
+# real kills: vsd and its workers killed -9 at random moments while
+# carol's perl right flips; after each restart the VS matches the truth
+# vsd's processes (executor, front, workers), not the VSs it started
+tree() { local p c; for p; do [ "$(cat /proc/$p/comm 2>/dev/null)" = vsd ] || continue
+	echo "$p"; for c in $(pgrep -P "$p"); do tree "$c"; done; done; }
+consistent=0 halfway=0
+for i in 1 2 3 4 5; do
+	{ for j in $(seq 30); do printf 'setrights web1 carol +perl\nsetrights web1 carol -perl\n'; done; echo EOF; } |
+		timeout 20 socat -t 20 - "UNIX-CONNECT:$ROOT/run/vsd.sock" >/dev/null 2>&1 &
+	sp=$!
+	if [ $((i % 2)) = 1 ]; then
+		# the moment a copy is being written
+		for ((k = 0; k < 200000; k++)); do
+			[ -e "$V/usr/bin/.#vsd-rights" ] && break
+		done
+	else
+		sleep 0.$((RANDOM % 20 + 5))
+	fi
+	# builtins only, so the kill lands while the copy is under way
+	kids= ; read -r kids <"/proc/$VSD_PID/task/$VSD_PID/children"
+	victims=$VSD_PID
+	for c in $kids; do read -r comm <"/proc/$c/comm" && [ "$comm" = vsd ] && victims+=" $c"; done
+	kill -9 $victims 2>/dev/null
+	kill -9 $(tree "$VSD_PID") 2>/dev/null
+	wait "$sp" "$VSD_PID" 2>/dev/null
+	# how the kill left it: a temporary, or the two names apart
+	p1=$(stat -c %i "$V/usr/bin/perl") p2=$(stat -c %i "$V/usr/bin/perl5.36.0")
+	{ ls -a "$V/usr/bin" | grep -q vsd-rights ||
+	  { [ "$p1" != "$p2" ] && ! { [ "$p1" = "$sino" ] &&
+	    [ "$p2" = "$(stat -c %i "$S/usr/bin/perl5.36.0")" ]; }; }; } &&
+		halfway=$((halfway + 1))
+	start_vsd "skel_conf \"$SC\""
+	if grep -q '^perl:.*carol' "$ROOT/state/priv/web1"; then
+		[ "$(stat -c %i "$V/usr/bin/perl")" = "$sino" ]
+	else
+		[ "$(st "$V/usr/bin/perl")" = "$base:$((base + gid)):550:2" ] &&
+		[ "$(stat -c %i "$V/usr/bin/perl5.36.0")" = "$(stat -c %i "$V/usr/bin/perl")" ]
+	fi && ! ls -a "$V/usr/bin" | grep -q vsd-rights && consistent=$((consistent + 1))
+done
+is "$consistent" 5 "kill -9 of vsd during setrights, 5 times: each restart leaves the VS matching the truth"
+diag "left half done by the kill (then repaired): $halfway of 5"
+session $'setrights web1 carol -perl\nEOF\n' >/dev/null
+
 # vsnap: a governed copy is a private file and round-trips as one
 gov=$(st "$V/usr/bin/perl")
 snap=$(vsnap -c "$CONF" --json save web1 | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
