@@ -477,9 +477,12 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 			states[k] = SHARED;
 			continue;
 		}
+		old = a->oldm ? vs_manifest_find(a->oldm, p) : NULL;
 		if (!S_ISREG(st[k].st_mode) || vsgid < 0 ||
 		    st[k].st_uid != (uid_t)a->rec->uid_base ||
-		    st[k].st_gid != hgid || (st[k].st_mode & 07777) != mode) {
+		    st[k].st_gid != hgid || ((st[k].st_mode & 07777) != mode &&
+		    !(old && (st[k].st_mode & 07777) ==
+		    (old->mode & ~0222 & 07770)))) {
 			states[k] = FOREIGN;
 			if (governed)
 				problem(a, "'/%s' not governed: the VS "
@@ -505,7 +508,6 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 				src = k;
 			continue;
 		}
-		old = a->oldm ? vs_manifest_find(a->oldm, p) : NULL;
 		if (old && old->has_hash && content_is(dirs[k], b, &st[k],
 		    old->size, old->sha256, md[k], &hashed[k]))
 			states[k] = COPY_OLD;
