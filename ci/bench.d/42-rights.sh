@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # 42-rights: what enforcing a right costs, against what an admin would do
 # by hand, interleaved (A B C D A B C D ...) in one run; medians of the
-# wall time and vsd's CPU time (executor and its workers, from /proc).
+# wall time; vsd's CPU time (executor and its reaped workers, from /proc,
+# in clock ticks) summed over the runs and given per operation.
 # Skeleton: conf/skel.conf from this host (perl 3.6 MiB, bash 1.2 MiB).
 #   govern:   setrights web1 alice -perl through vsd (perl and its second
 #             name become the VS's copy, /etc/group rewritten)  vs  by
@@ -62,12 +63,13 @@ for ((i = 0; i < runs; i++)); do
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo "load: $(uptime | sed 's/.*load/load/'); $runs runs each, interleaved"
-printf '%-16s %12s %16s\n' operation median_us vsd_cpu_us
+mean() { tr ' ' '\n' | grep . | awk '{s += $1} END {printf "%d", NR ? s / NR : 0}'; }
+printf '%-16s %12s %20s\n' operation median_us vsd_cpu_us_mean
 for n in "${names[@]}"; do
-	printf '%-16s %12s %16s\n' "$n" "$(echo "${t[$n]}" | median)" \
-		"$( [ "${n#vsd}" != "$n" ] && echo "${c[$n]}" | median || echo -)"
+	printf '%-16s %12s %20s\n' "$n" "$(echo "${t[$n]}" | median)" \
+		"$( [ "${n#vsd}" != "$n" ] && echo "${c[$n]}" | mean || echo -)"
 done
 r() { awk -v a="$(echo "${t[$1]}" | median)" -v b="$(echo "${t[$2]}" | median)" \
 	'BEGIN { printf "%.2f", a / (b > 0 ? b : 1) }'; }
 echo "ratios: govern vsd/hand $(r vsd-govern hand-govern), ungovern vsd/hand $(r vsd-ungovern hand-ungovern), noop setrights/listrights $(r vsd-noop vsd-listrights)"
-echo "(vsd's CPU is counted in clock ticks of $((1000000 / hz)) us; the hand commands do not rewrite /etc/group)"
+echo "(vsd's CPU counted in ticks of $((1000000 / hz)) us: a mean over $runs runs; the hand commands do not rewrite /etc/group)"
