@@ -555,9 +555,41 @@ vs_info(const struct vs_conf *conf, const char *name, struct vs_rec *rec,
 	return vs_rec_load(conf, name, rec, err);
 }
 
+/* Inodes of the VS's own files with more than one name: their blocks
+ * count once.  Open addressing; a VS can make millions of links. */
+struct inoset {
+	ino_t *slot;		/* 0 = free (no inode is number 0) */
+	size_t cap, n;
+};
+
+static int
+inoset_add(struct inoset *s, ino_t ino)
+{
+	size_t i;
+
+	if ((s->n + 1) * 2 > s->cap) {
+		struct inoset g = { NULL, s->cap ? s->cap * 2 : 256, 0 };
+
+		g.slot = xcalloc(g.cap, sizeof(*g.slot));
+		for (i = 0; i < s->cap; i++)
+			if (s->slot[i])
+				inoset_add(&g, s->slot[i]);
+		free(s->slot);
+		*s = g;
+	}
+	for (i = (size_t)(ino * 0x9e3779b97f4a7c15ULL) & (s->cap - 1);
+	    s->slot[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i] == ino)
+			return 0;
+	s->slot[i] = ino;
+	s->n++;
+	return 1;
+}
+
 static int
 usage_dir(int pfd, const char *name, const struct vs_rec *rec,
-    struct vs_root_usage *u, int depth, struct vs_err *err)
+    struct vs_root_usage *u, struct inoset *seen, int depth,
+    struct vs_err *err)
 {
 	struct open_how how = {
 		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
@@ -590,12 +622,13 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
 			continue;
 		mine = st.st_uid >= rec->uid_base &&
 		    st.st_uid < rec->uid_base + rec->uid_count;
-		if (mine)
+		if (mine && (S_ISDIR(st.st_mode) || st.st_nlink < 2 ||
+		    inoset_add(seen, st.st_ino)))
 			u->private_bytes += (uint64_t)st.st_blocks * 512;
 		if (S_ISDIR(st.st_mode)) {
 			u->dirs++;
-			rc = usage_dir(dirfd(d), de->d_name, rec, u, depth + 1,
-			    err);
+			rc = usage_dir(dirfd(d), de->d_name, rec, u, seen,
+			    depth + 1, err);
 		} else if (S_ISREG(st.st_mode)) {
 			if (mine)
 				u->own++;
@@ -617,7 +650,9 @@ vs_root_usage(const struct vs_conf *conf, const struct vs_rec *rec,
 {
 	_cleanup_close_ int fd = -1;
 	struct vs_root_usage t;
+	struct inoset seen = { NULL, 0, 0 };
 	struct stat st;
+	int rc;
 
 	fd = vs_root_open(conf, rec->name, err);
 	if (fd < 0)
@@ -627,7 +662,9 @@ vs_root_usage(const struct vs_conf *conf, const struct vs_rec *rec,
 		t.dirs = 1;
 		t.private_bytes = (uint64_t)st.st_blocks * 512;
 	}
-	if (usage_dir(fd, ".", rec, &t, 0, err) < 0)
+	rc = usage_dir(fd, ".", rec, &t, &seen, 0, err);
+	free(seen.slot);
+	if (rc < 0)
 		return -1;
 	*u = t;
 	return 0;

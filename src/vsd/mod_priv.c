@@ -8,7 +8,7 @@
  *	ftp:alice,bob
  *	login:alice
  *
- * Programs that enforce a right (bevs -u, virtuald for login) read the
+ * Programs that enforce a right (virtuald for login) read the
  * host file: a VS root can rename its own /etc/vsd away and plant
  * another, which changes what the VS sees but never what the host
  * believes.  The `login` right is changed by host administrators only.

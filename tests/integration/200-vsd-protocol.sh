@@ -81,6 +81,10 @@ dd if=/dev/zero of="$ROOT/vs/web1/root/big" bs=1M count=2 status=none
 chown "$uid:$uid" "$ROOT/vs/web1/root/big"
 u1=$(session $'quota_get web1\nEOF\n' | sed -n 's/^used_bytes //p')
 [ $((u1 - u0)) -ge $((2 * 1024 * 1024)) ]; ok $? "2 MiB written by the VS are charged ($u0 -> $u1)"
+# ... once, however many names the VS gives it
+for i in 1 2 3; do ln "$ROOT/vs/web1/root/big" "$ROOT/vs/web1/root/big$i"; done
+u2=$(session $'quota_get web1\nEOF\n' | sed -n 's/^used_bytes //p')
+[ $((u2 - u1)) -lt $((64 * 1024)) ]; ok $? "hard links of it are not charged again ($u1 -> $u2)"
 
 # --- mod_apache
 out=$(session $'apache_get web1\napache_name web1 add www.web1.example.com\napache_name web1 add www.web1.example.com\napache_redirect web1 80 8081\napache_redirect web1 443 del\napache_redirect web1 8080 80\napache_get web1\nEOF\n')
