@@ -3,11 +3,14 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "atfile.h"
+#include "xmem.h"
 #include "banned.h"
 
 int
@@ -21,6 +24,24 @@ vs_open_beneath(int dirfd, const char *path, int flags)
 
 	return (int)syscall(SYS_openat2, dirfd, *path ? path : ".", &how,
 	    sizeof(how));
+}
+
+int
+vs_open_parent_beneath(int dirfd, const char *path)
+{
+	const char *s = strrchr(path, '/');
+	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
+	    xstrdup("");
+
+	return vs_open_beneath(dirfd, p, O_RDONLY | O_DIRECTORY);
+}
+
+const char *
+vs_path_base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
 }
 
 int

@@ -14,6 +14,12 @@
  */
 int vs_open_beneath(int dirfd, const char *path, int flags);
 
+/* The directory holding path below dirfd (O_RDONLY | O_DIRECTORY, by
+ * vs_open_beneath's rules; a path without '/' gives dirfd's "."), and
+ * path's last component. */
+int vs_open_parent_beneath(int dirfd, const char *path);
+const char *vs_path_base(const char *path);
+
 /*
  * Replace dirfd/name (name: one component) with len bytes of data: a
  * temporary ".name.PID" beside it (O_EXCL | O_NOFOLLOW: never through a

@@ -11,6 +11,7 @@
 
 #include "fswalk.h"
 #include "manifest.h"
+#include "valid.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -267,30 +268,6 @@ vs_manifest_format(const struct vs_manifest *m, struct vs_buf *out)
 	}
 }
 
-/* A relative path with no empty, "." or ".." component. */
-static int
-path_ok(const char *p)
-{
-	const char *c = p;
-
-	if (*p == '\0' || *p == '/')
-		return 0;
-	while (*c) {
-		const char *end = strchrnul(c, '/');
-		size_t len = (size_t)(end - c);
-
-		if (len == 0 || (len == 1 && c[0] == '.') ||
-		    (len == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		if (*end == '\0')
-			break;
-		c = end + 1;
-		if (*c == '\0')
-			return 0;	/* trailing slash */
-	}
-	return 1;
-}
-
 static int
 parse_ull(const char *s, unsigned long long max, unsigned long long *v,
     int base)
@@ -360,7 +337,8 @@ parse_line(char *line, struct vs_mentry *e, struct vs_buf *tmp,
 		}
 		n.has_hash = 1;
 	}
-	if (vs_manifest_unescape(tmp, f[7]) < 0 || !path_ok(tmp->buf)) {
+	if (vs_manifest_unescape(tmp, f[7]) < 0 ||
+	    !vs_valid_relpath(tmp->buf)) {
 		*why = "bad path";
 		return -1;
 	}

@@ -197,27 +197,6 @@ vs_rightlist_format(const struct vs_rightlist *rl, struct vs_buf *out)
 	}
 }
 
-/* A manifest-style path: relative, no empty, "." or ".." component. */
-static int
-relpath_ok(const char *p)
-{
-	const char *c = p;
-
-	if (*p == '\0' || *p == '/' || strlen(p) >= PATH_MAX)
-		return 0;
-	for (;;) {
-		const char *end = strchrnul(c, '/');
-		size_t len = (size_t)(end - c);
-
-		if (len == 0 || (len == 1 && c[0] == '.') ||
-		    (len == 2 && c[0] == '.' && c[1] == '.'))
-			return 0;
-		if (*end == '\0')
-			return 1;
-		c = end + 1;
-	}
-}
-
 int
 vs_rightlist_parse(const char *src, const char *text, size_t len,
     struct vs_rightlist *rl, struct vs_err *err)
@@ -274,7 +253,7 @@ vs_rightlist_parse(const char *src, const char *text, size_t len,
 			goto out;
 		}
 		if (vs_manifest_unescape(&path, sp2 + 1) < 0 ||
-		    !relpath_ok(path.buf) || strlen(path.buf) != path.len) {
+		    strlen(path.buf) >= PATH_MAX || !vs_valid_relpath(path.buf) || strlen(path.buf) != path.len) {
 			vs_err_set(err, EINVAL, "%s:%d: bad path", src, lineno);
 			goto out;
 		}

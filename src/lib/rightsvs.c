@@ -316,25 +316,6 @@ out:
 /* ---- the governed files ------------------------------------------- */
 
 static const char *
-base_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* Directory fd of path's parent below dirfd ("" = dirfd itself). */
-static int
-open_parent(int dirfd, const char *path)
-{
-	const char *s = strrchr(path, '/');
-	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
-	    xstrdup("");
-
-	return vs_open_beneath(dirfd, p, O_RDONLY | O_DIRECTORY);
-}
-
-static const char *
 kind(mode_t m)
 {
 	return S_ISLNK(m) ? "a symlink" : S_ISREG(m) ? "a file of its own" :
@@ -437,15 +418,15 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 		    path0);
 	for (k = 0; k < n; k++)
 		dirs[k] = -1;
-	sdir = open_parent(a->skel, path0);
-	if (sdir < 0 || fstatat(sdir, base_of(path0), &sst,
+	sdir = vs_open_parent_beneath(a->skel, path0);
+	if (sdir < 0 || fstatat(sdir, vs_path_base(path0), &sst,
 	    AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sst.st_mode)) {
 		vs_err_sys(err, "cannot open skeleton file '/%s'", path0);
 		goto out;
 	}
 	mode = sst.st_mode & 07770;
 	for (k = 0; k < n; k++) {
-		const char *p = ents[k]->path, *b = base_of(p);
+		const char *p = ents[k]->path, *b = vs_path_base(p);
 		const struct vs_mentry *old;
 		size_t j;
 
@@ -455,7 +436,7 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 			vs_err_sys(err, "cannot open skeleton file '/%s'", p);
 			goto out;
 		}
-		dirs[k] = open_parent(a->root, p);
+		dirs[k] = vs_open_parent_beneath(a->root, p);
 		if (dirs[k] < 0) {
 			if (errno != ENOENT) {
 				states[k] = BADDIR;
@@ -513,7 +494,7 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 			states[k] = COPY_OLD;
 	}
 	for (k = 0; k < n; k++) {
-		const char *b = base_of(ents[k]->path);
+		const char *b = vs_path_base(ents[k]->path);
 		size_t j;
 		int r;
 
@@ -522,7 +503,7 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 			continue;
 		if (!governed) {
 			/* back to the skeleton's inode */
-			_cleanup_close_ int od = open_parent(a->skel,
+			_cleanup_close_ int od = vs_open_parent_beneath(a->skel,
 			    ents[k]->path);
 
 			r = od < 0 ? -1 : link_over(od, b, dirs[k], b,
@@ -532,12 +513,12 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 			 * the skeleton's, or a new one */
 			for (j = 0; src == n && j < n; j++)
 				if (states[j] == COPY_ANY && content_is(dirs[j],
-				    base_of(ents[j]->path), &st[j],
+				    vs_path_base(ents[j]->path), &st[j],
 				    sst.st_size, ents[0]->sha256, md[j],
 				    &hashed[j]))
 					src = j;
 			if (src == n) {
-				if (make_copy(a, sdir, base_of(path0),
+				if (make_copy(a, sdir, vs_path_base(path0),
 				    dirs[k], hgid, mode, &sst) < 0) {
 					vs_err_sys(err, "cannot copy '/%s' "
 					    "in '%s'", ents[k]->path,
@@ -547,7 +528,7 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 				made = src = k;
 			}
 			r = link_over(dirs[src], made == src ? TMP_COPY :
-			    base_of(ents[src]->path), dirs[k], b, &st[k]);
+			    vs_path_base(ents[src]->path), dirs[k], b, &st[k]);
 			if (r == 0 && made == src && made == k) {
 				/* its name is the copy now */
 				(void)unlinkat(dirs[made], TMP_COPY, 0);

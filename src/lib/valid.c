@@ -87,3 +87,23 @@ vs_valid_fqdn(const char *s)
 	}
 	return 1;
 }
+
+int
+vs_valid_relpath(const char *p)
+{
+	const char *c = p;
+
+	if (*p == '\0' || *p == '/')
+		return 0;
+	for (;;) {
+		const char *end = strchrnul(c, '/');
+		size_t len = (size_t)(end - c);
+
+		if (len == 0 || (len == 1 && c[0] == '.') ||
+		    (len == 2 && c[0] == '.' && c[1] == '.'))
+			return 0;	/* also a trailing or doubled '/' */
+		if (*end == '\0')
+			return 1;
+		c = end + 1;
+	}
+}

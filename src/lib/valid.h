@@ -19,6 +19,10 @@ int vs_valid_username(const char *s);
  * 169.254/16, multicast, or broadcast. */
 int vs_valid_vs_ip(const char *s);
 
+/* A path relative to a tree's top, as manifests and lists record them:
+ * not empty, no leading or trailing '/', no empty, "." or ".." component. */
+int vs_valid_relpath(const char *p);
+
 /* RFC 1123 host name: labels of [A-Za-z0-9-], 1..63 chars, not starting
  * or ending with '-', total <= 253. */
 int vs_valid_fqdn(const char *s);

@@ -62,25 +62,6 @@ shift(const struct vs_rec *r, unsigned long id)
 	    (long long)id : 0));
 }
 
-static const char *
-base_of(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* The parent directory fd of path in a skeleton tree (trusted, ours). */
-static int
-skel_parent(int tree, const char *path)
-{
-	const char *s = strrchr(path, '/');
-	_cleanup_free_ char *p = s ? xstrndup(path, (size_t)(s - path)) :
-	    xstrdup("");
-
-	return vs_open_beneath(tree, p, O_RDONLY | O_DIRECTORY);
-}
-
 /* The sharing rule (skelconf.h) for entry e of manifest m: symlinks
  * also depend on their directory's mode. */
 static const char *
@@ -228,8 +209,8 @@ install(struct relink *r, int vsdir, const char *name,
 	if (e->type != 'd' && priv == NULL) {
 		/* the new skeleton's inode: a file or a symlink (linkat
 		 * without AT_SYMLINK_FOLLOW links the symlink itself) */
-		sdir = skel_parent(r->newskel, e->path);
-		if (sdir < 0 || linkat(sdir, base_of(e->path), vsdir,
+		sdir = vs_open_parent_beneath(r->newskel, e->path);
+		if (sdir < 0 || linkat(sdir, vs_path_base(e->path), vsdir,
 		    tmp, 0) < 0)
 			return vs_err_sys(err, "cannot link '%s'", e->path);
 	} else if (e->type == 'l') {
@@ -255,9 +236,9 @@ install(struct relink *r, int vsdir, const char *name,
 		char buf[65536];
 		ssize_t n;
 
-		sdir = skel_parent(r->newskel, e->path);
+		sdir = vs_open_parent_beneath(r->newskel, e->path);
 		if (sdir >= 0)
-			in = openat(sdir, base_of(e->path), O_RDONLY |
+			in = openat(sdir, vs_path_base(e->path), O_RDONLY |
 			    O_NOFOLLOW | O_CLOEXEC);
 		if (in < 0)
 			return vs_err_sys(err, "cannot open skeleton '%s'",
@@ -499,12 +480,12 @@ add_new(struct relink *r, struct vs_err *err)
 		    O_DIRECTORY);
 		if (dir < 0)
 			continue;	/* the VS removed or replaced it */
-		if (fstatat(dir, base_of(e->path), &st, AT_SYMLINK_NOFOLLOW)
+		if (fstatat(dir, vs_path_base(e->path), &st, AT_SYMLINK_NOFOLLOW)
 		    == 0 || errno != ENOENT) {
 			close(dir);
 			continue;	/* the VS has its own */
 		}
-		if (install(r, dir, base_of(e->path), e, NULL, err) < 0) {
+		if (install(r, dir, vs_path_base(e->path), e, NULL, err) < 0) {
 			close(dir);
 			return -1;
 		}

@@ -124,6 +124,17 @@ test_valid(void **state)
 	assert_true(vs_valid_username("admin"));
 	assert_false(vs_valid_username("1abc"));
 	assert_false(vs_valid_username("a:b"));
+	assert_true(vs_valid_relpath("usr/bin/perl"));
+	assert_true(vs_valid_relpath("a"));
+	assert_true(vs_valid_relpath("..a/b..c/.d"));
+	assert_false(vs_valid_relpath(""));
+	assert_false(vs_valid_relpath("/etc/passwd"));
+	assert_false(vs_valid_relpath("usr/"));
+	assert_false(vs_valid_relpath("usr//bin"));
+	assert_false(vs_valid_relpath("usr/../../etc"));
+	assert_false(vs_valid_relpath("./usr"));
+	assert_false(vs_valid_relpath("usr/."));
+	assert_false(vs_valid_relpath(".."));
 }
 
 int
