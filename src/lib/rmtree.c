@@ -181,7 +181,11 @@ rm_worker(void *arg)
 
 		if (pfd < 0)
 			continue;	/* gone or replaced: the passes see */
-		rc = rm_dir(p->x, pfd, p->t[i].name, 2, &err);
+		/* start near the depth limit: a worker holds at most 64
+		 * directories open (4 workers at 256 each could meet
+		 * EMFILE); deeper subtrees move up for the passes */
+		rc = rm_dir(p->x, pfd, p->t[i].name, VS_RMTREE_MAXDEPTH - 64,
+		    &err);
 		close(pfd);
 		/* a failure (a mount point, a tree changing under us) stops
 		 * the workers; the passes meet it again and report it */
