@@ -716,7 +716,6 @@ struct run {
 	pthread_cond_t cv;
 	uint32_t *stack;
 	size_t nstack;
-	uint32_t *order;	/* plan->subs, heaviest subtree last per dir */
 	size_t busy;
 	int failed;
 	struct vs_err err;
@@ -986,7 +985,7 @@ worker(void *arg)
 		} else if (rc == 0) {
 			const struct pdir *d = &r->p->dirs[di];
 
-			memcpy(r->stack + r->nstack, r->order + d->sub_first,
+			memcpy(r->stack + r->nstack, r->p->subs + d->sub_first,
 			    d->sub_n * sizeof(*r->stack));
 			r->nstack += d->sub_n;
 		}
@@ -1039,45 +1038,6 @@ prefetch(void *arg)
 	return NULL;
 }
 
-/*
- * The order in which a directory's subdirectories go onto the (LIFO)
- * work stack: lightest first, so the heaviest subtree is taken first.
- * A large directory taken last kept one worker busy while the other
- * waited for it (up to a few ms of a ~20 ms clone); this way the end of
- * the run is made of small directories both workers share.
- * Weight: entries and directories of the subtree.  Parents come before
- * their children in the plan (path order), so one backward pass sums.
- */
-static int
-lighter(const void *a, const void *b, void *arg)
-{
-	const uint64_t *w = arg;
-	uint64_t x = w[*(const uint32_t *)a], y = w[*(const uint32_t *)b];
-
-	return x < y ? -1 : x > y;
-}
-
-static uint32_t *
-heavy_last(const struct vs_clone_plan *p)
-{
-	size_t nsubs = p->ndirs ? p->ndirs - 1 : 0, i;
-	uint64_t *w = xcalloc(p->ndirs, sizeof(*w));
-	uint32_t *o = xmalloc((nsubs ? nsubs : 1) * sizeof(*o));
-
-	memcpy(o, p->subs, nsubs * sizeof(*o));
-	for (i = 0; i < p->ndirs; i++)
-		w[i] = p->dirs[i].ent_n + 1;
-	for (i = p->ndirs; i-- > 1;)
-		if (p->dirs[i].parent < i)
-			w[p->dirs[i].parent] += w[i];
-	for (i = 0; i < p->ndirs; i++)
-		if (p->dirs[i].sub_n > 1)
-			qsort_r(o + p->dirs[i].sub_first, p->dirs[i].sub_n,
-			    sizeof(*o), lighter, w);
-	free(w);
-	return o;
-}
-
 void
 vs_clone_reserve_fds(void)
 {
@@ -1128,7 +1088,6 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	pthread_cond_init(&r.cv, NULL);
 	r.stack = xmalloc(p->ndirs * sizeof(*r.stack));
 	r.stack[r.nstack++] = 0;
-	r.order = heavy_last(p);
 	r.sfd = xmalloc(p->ndirs * sizeof(*r.sfd));
 	r.dfd = xmalloc(p->ndirs * sizeof(*r.dfd));
 	for (j = 0; j < p->ndirs; j++)
@@ -1149,7 +1108,6 @@ vs_clone_run(const struct vs_clone_plan *p, int skelfd, int dstfd,
 	if (pf)
 		pthread_join(pftid, NULL);
 	free(r.stack);
-	free(r.order);
 	/* after a failure, directories never built keep their fds */
 	for (j = 0; j < p->ndirs; j++) {
 		if (r.sfd[j] >= 0)
