@@ -26,7 +26,28 @@ W=$(mktemp -d /var/tmp/vsdbench.XXXXXX)
 trap 'rm -rf --one-file-system "$W"' EXIT
 chmod 755 "$W"
 
-now() { date +%s%N; }
+now() { local t=${EPOCHREALTIME//[.,]/}; echo $((t * 1000)); }	# ns
+# timed WALLFILE CPUFILE CMD...: run CMD, append its wall time and its
+# user+sys CPU time in ns.  Taken by the shell itself ($EPOCHREALTIME,
+# `times` to the ms): no helper process inside the measured interval
+# (a `$(date +%s%N)` added ~1.8 ms to every figure, /usr/bin/time's
+# start too, and its CPU figures were 10 ms ticks)
+timed() {
+	local wf=$1 cf=$2 t0 t1 rc
+	shift 2
+	times >"$W/times0"
+	t0=$EPOCHREALTIME
+	"$@"
+	rc=$?
+	t1=$EPOCHREALTIME
+	times >"$W/times1"
+	t0=${t0//[.,]/} t1=${t1//[.,]/}
+	echo $(((t1 - t0) * 1000)) >>"$wf"
+	[ -z "$cf" ] || awk 'function s(x, a) { split(x, a, "m"); sub("s", "", a[2]); return a[1] * 60 + a[2] }
+		FNR == 2 { c = s($1) + s($2); if (NR == FNR) b = c; else printf "%d\n", (c - b) * 1e9 }' \
+		"$W/times0" "$W/times1" >>"$cf"
+	return $rc
+}
 floor=
 if ${CC:-cc} -O2 -pthread -o "$W/clonefloor" "$top/ci/bench.d/clonefloor.c" 2>"$W/cc.err"; then
 	floor=$W/clonefloor
@@ -42,8 +63,6 @@ quiesce() {	# quiesce DIR: settle the disk, cold cache, warm metadata of DIR
 	# the tools themselves are in the cache, as on any working host
 	vsdadm --help >/dev/null; cp --help >/dev/null; rm --help >/dev/null
 }
-# cpu TIMEFILE: user+sys seconds of the last timed command, in ns
-cpu() { awk '{printf "%d", ($1 + $2) * 1e9}' "$1"; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 ms() { awk -v n="$1" 'BEGIN {printf "%.1f", n/1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a/b; else print "-"}'; }
@@ -61,11 +80,8 @@ EOC
 
 time_vsd() {	# uses n, i, conf, skel of bench_one
 	quiesce "$skel"
-	t0=$(now)
-	/usr/bin/time -o "$W/cpu" -f '%U %S' vsdadm -c "$conf" --json create b$i \
+	timed "$W/$n.vsd" "$W/$n.vsd.cpu" vsdadm -c "$conf" --json create b$i \
 		10.250.$((i / 250)).$((i % 250 + 1)) b$i.bench.example >"$W/out" || return 1
-	t1=$(now)
-	echo $((t1 - t0)) >>"$W/$n.vsd"; cpu "$W/cpu" >>"$W/$n.vsd.cpu"; echo >>"$W/$n.vsd.cpu"
 	# in-process: from the plan to the record (vsroot.c's "seconds")
 	sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$W/out" | awk '{printf "%d\n", $1 * 1e9}' >>"$W/$n.vsdin"
 }
@@ -76,25 +92,21 @@ time_floor() {	# the floor's own build time (no process start, no listing)
 }
 time_cpal() {
 	quiesce "$skel"
-	t0=$(now); /usr/bin/time -o "$W/cpu" -f '%U %S' cp -al "$skel" "$W/$n/cpal$i"; t1=$(now)
-	echo $((t1 - t0)) >>"$W/$n.cpal"; cpu "$W/cpu" >>"$W/$n.cpal.cpu"; echo >>"$W/$n.cpal.cpu"
+	timed "$W/$n.cpal" "$W/$n.cpal.cpu" cp -al "$skel" "$W/$n/cpal$i"
 }
 
 del_vsd() {
 	quiesce "$W/$n/root/vs/b$i"
-	t0=$(now); vsdadm -c "$conf" delete b$i >/dev/null || return 1; t1=$(now)
-	echo $((t1 - t0)) >>"$W/$n.del"
+	timed "$W/$n.del" "" vsdadm -c "$conf" delete b$i >/dev/null || return 1
 }
 del_rm() {
 	quiesce "$W/$n/cpal$i"
-	t0=$(now); rm -rf "$W/$n/cpal$i"; t1=$(now)
-	echo $((t1 - t0)) >>"$W/$n.rm"
+	timed "$W/$n.rm" "" rm -rf "$W/$n/cpal$i"
 }
 
 bench_one() {	# bench_one NAME ROUNDS CPA_ROUNDS
 	n=$1; local rounds=$2 cpa_rounds=$3
 	conf=$W/$n/vsd.conf skel=$W/$n/root/skel	# shared with the time_/del_ helpers
-	local t0 t1
 	local files dirs
 	files=$(find "$skel" ! -type d | wc -l); dirs=$(find "$skel" -type d | wc -l)
 	: >"$W/$n.vsd"; : >"$W/$n.vsdin"; : >"$W/$n.floor"; : >"$W/$n.cpal"; : >"$W/$n.vsd.cpu"; : >"$W/$n.cpal.cpu"; : >"$W/$n.cpa"; : >"$W/$n.del"; : >"$W/$n.rm"
@@ -109,8 +121,7 @@ bench_one() {	# bench_one NAME ROUNDS CPA_ROUNDS
 		esac
 		if [ "$i" -le "$cpa_rounds" ]; then
 			quiesce "$skel"
-			t0=$(now); cp -a "$skel" "$W/$n/cpa$i"; t1=$(now)
-			echo $((t1 - t0)) >>"$W/$n.cpa"
+			timed "$W/$n.cpa" "" cp -a "$skel" "$W/$n/cpa$i"
 		fi
 	done
 	rm -rf "$W/$n"/cpa[0-9]* "$W/$n"/floor[0-9]*
