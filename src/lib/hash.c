@@ -131,6 +131,59 @@ vs_hash_file_at(int dirfd, const char *name, unsigned char out[VS_HASH_LEN],
 	return 0;
 }
 
+int
+vs_hash_file_st(int dirfd, const char *name, const struct stat *st,
+    unsigned char out[VS_HASH_LEN], struct vs_err *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *chunk = NULL;
+	struct vs_hash h = VS_HASH_INIT;
+	struct stat fst;
+	off_t off = 0;
+	ssize_t n;
+	char c;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return vs_err_sys(err, "cannot open '%s'", name);
+	if (fstat(fd, &fst) < 0)
+		return vs_err_sys(err, "cannot stat '%s'", name);
+	if (!S_ISREG(fst.st_mode) || fst.st_dev != st->st_dev ||
+	    fst.st_ino != st->st_ino || fst.st_size != st->st_size)
+		return vs_err_set(err, ESTALE, "'%s' changed", name);
+	if (vs_hash_init(&h, err) < 0)
+		return -1;
+	chunk = xmalloc(HASH_CHUNK);
+	while (off < st->st_size) {
+		size_t want = st->st_size - off < HASH_CHUNK ?
+		    (size_t)(st->st_size - off) : HASH_CHUNK;
+
+		n = pread(fd, chunk, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			vs_hash_release(&h);
+			return n < 0 ? vs_err_sys(err, "cannot read '%s'",
+			    name) : vs_err_set(err, ESTALE, "'%s' changed",
+			    name);
+		}
+		off += n;
+		if (vs_hash_update(&h, chunk, (size_t)n, err) < 0) {
+			vs_hash_release(&h);
+			return -1;
+		}
+	}
+	while ((n = pread(fd, &c, 1, off)) < 0 && errno == EINTR)
+		;
+	if (n != 0) {
+		vs_hash_release(&h);
+		return n < 0 ? vs_err_sys(err, "cannot read '%s'", name) :
+		    vs_err_set(err, EFBIG, "'%s' grew while read", name);
+	}
+	return vs_hash_final(&h, out, err);
+}
+
 void
 vs_hash_hex(const unsigned char in[VS_HASH_LEN], char out[VS_HASH_HEXLEN + 1])
 {

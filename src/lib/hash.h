@@ -50,6 +50,17 @@ int vs_hash_fd(int fd, unsigned char out[VS_HASH_LEN], struct vs_err *err);
 int vs_hash_file_at(int dirfd, const char *name,
     unsigned char out[VS_HASH_LEN], struct vs_err *err);
 
+/*
+ * vs_hash_file_at() of the file judged as st (its lstat): fails with
+ * ESTALE unless the file opened is that inode with st's size, and reads
+ * at most that many bytes (EFBIG if more follow).  For a file in a VS:
+ * its owner may extend it to terabytes (a sparse ftruncate) the moment
+ * it sees it opened, and must not make a host process read them.
+ */
+struct stat;
+int vs_hash_file_st(int dirfd, const char *name, const struct stat *st,
+    unsigned char out[VS_HASH_LEN], struct vs_err *err);
+
 /* Lowercase hex of a digest; out gets VS_HASH_HEXLEN digits and a NUL. */
 void vs_hash_hex(const unsigned char in[VS_HASH_LEN],
     char out[VS_HASH_HEXLEN + 1]);

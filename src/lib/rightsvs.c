@@ -381,7 +381,7 @@ content_is(int dir, const char *name, const struct stat *st, long long size,
 	if (st->st_size != size)
 		return 0;
 	if (!*hashed) {
-		if (vs_hash_file_at(dir, name, have, NULL) < 0)
+		if (vs_hash_file_st(dir, name, st, have, NULL) < 0)
 			return 0;
 		*hashed = 1;
 	}

@@ -319,7 +319,7 @@ still_old(struct relink *r, const struct vs_fswalk_ent *w,
 
 		if (!old->has_hash || w->st->st_size != old->size)
 			return 0;
-		if (vs_hash_file_at(w->dirfd, w->name, md, NULL) < 0)
+		if (vs_hash_file_st(w->dirfd, w->name, w->st, md, NULL) < 0)
 			return 0;
 		return memcmp(md, old->sha256, VS_HASH_LEN) == 0;
 	}
@@ -357,7 +357,7 @@ already_new(struct relink *r, const struct vs_fswalk_ent *w,
 	    w->st->st_uid != shift(r->rec, e->uid) ||
 	    (w->st->st_mode & 07777) != (e->mode | 0200))
 		return 0;
-	return vs_hash_file_at(w->dirfd, w->name, md, NULL) == 0 &&
+	return vs_hash_file_st(w->dirfd, w->name, w->st, md, NULL) == 0 &&
 	    memcmp(md, e->sha256, VS_HASH_LEN) == 0;
 }
 
@@ -380,7 +380,7 @@ governed_copy(struct relink *r, const struct vs_fswalk_ent *w,
 	    st->st_gid < lo || st->st_gid >= hi || (st->st_mode & 07) != 0 ||
 	    (st->st_size != old->size && !(new && st->st_size == new->size)))
 		return 0;
-	if (vs_hash_file_at(w->dirfd, w->name, md, NULL) < 0)
+	if (vs_hash_file_st(w->dirfd, w->name, w->st, md, NULL) < 0)
 		return 0;
 	if (old->has_hash && !memcmp(md, old->sha256, VS_HASH_LEN))
 		return 1;

@@ -111,6 +111,29 @@ test_fd_and_file(void **state)
 	assert_int_equal(errno, ENOENT);
 	assert_string_equal(err.msg,
 	    "cannot open 'nope': No such file or directory");
+
+	/* vs_hash_file_st: the inode and size judged, not a byte more */
+	{
+		struct stat st, other;
+
+		assert_int_equal(fstatat(dfd, "big", &st, 0), 0);
+		assert_int_equal(vs_hash_file_st(dfd, "big", &st, c, &err), 0);
+		assert_memory_equal(a, c, VS_HASH_LEN);
+		fd = openat(dfd, "big", O_WRONLY);
+		assert_int_equal(ftruncate(fd, (off_t)1 << 40), 0);
+		/* grew after the lstat (after the open: 704's attack) */
+		assert_int_equal(vs_hash_file_st(dfd, "big", &st, c, &err),
+		    -1);
+		assert_int_equal(errno, ESTALE);
+		assert_int_equal(ftruncate(fd, 1 << 20), 0);
+		other = st;		/* another inode under the name */
+		other.st_ino++;
+		assert_int_equal(vs_hash_file_st(dfd, "big", &st, c, &err), 0);
+		assert_int_equal(vs_hash_file_st(dfd, "big", &other, c, &err),
+		    -1);
+		assert_int_equal(errno, ESTALE);
+		close(fd);
+	}
 	close(dfd);
 	free(big);
 }
