@@ -158,19 +158,24 @@ group_gid(const struct vs_buf *g, const char *name)
 	return -1;
 }
 
-/* Does another group than name use gid? */
-static int
-gid_taken(const struct vs_buf *g, long long gid, const char *name)
+/* Which system gids do other groups than name use?  One pass: a VS's
+ * /etc/group may be 4 MiB with all but the last free gid taken, and a
+ * pass per candidate gid took seconds per right. */
+static void
+gids_taken(const struct vs_buf *g, const char *name,
+    unsigned char taken[GID_LAST + 1])
 {
 	char n[VS_USER_MAX + 2], id[24];
 	const char *l;
 	size_t pos = 0, len;
+	long long gid;
 
+	memset(taken, 0, GID_LAST + 1);
 	while (next_line(g, &pos, &l, &len))
-		if (field(l, len, 2, id, sizeof(id)) && number(id) == gid &&
+		if (field(l, len, 2, id, sizeof(id)) &&
+		    (gid = number(id)) >= GID_FIRST && gid <= GID_LAST &&
 		    !(field(l, len, 0, n, sizeof(n)) && !strcmp(n, name)))
-			return 1;
-	return 0;
+			taken[gid] = 1;
 }
 
 /* Replace (or append) the line of group name in g. */
@@ -233,6 +238,7 @@ plan_groups(struct apply *a, const struct vs_rightlist *rl, int etc,
 	for (ri = 0; ri < VS_RIGHTS_N; ri++) {
 		struct vs_buf members = VS_BUF_INIT;
 		char gname[VS_USER_MAX + 1], user[VS_USER_MAX + 2], id[24];
+		unsigned char taken[GID_LAST + 1];
 		const char *l;
 		size_t pos = 0, len;
 		long long uid;
@@ -266,14 +272,15 @@ plan_groups(struct apply *a, const struct vs_rightlist *rl, int etc,
 			vs_buf_release(&members);
 			continue;
 		}
+		gids_taken(&gr, gname, taken);
 		if (gid[ri] < GID_FIRST || gid[ri] > GID_LAST ||
-		    gid_taken(&gr, gid[ri], gname)) {
+		    taken[gid[ri]]) {
 			/* new, or the VS's admin renumbered it: a free
 			 * system gid, from the top (packages take theirs
 			 * from the bottom) */
 			for (gid[ri] = GID_LAST; gid[ri] >= GID_FIRST;
 			    gid[ri]--)
-				if (!gid_taken(&gr, gid[ri], gname))
+				if (!taken[gid[ri]])
 					break;
 			if (gid[ri] < GID_FIRST) {
 				vs_buf_release(&members);
