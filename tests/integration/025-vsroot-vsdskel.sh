@@ -13,7 +13,10 @@ host_ids_fixture
 make_skel
 S=$ROOT/skel
 
-out=$(vsdadm --json create web1 10.77.6.2 web1.example.com) || bail "create: $out"
+# web1 is started (a host route to its address): an address of this run's
+# own, so two suites running at once do not refuse each other's
+NET=10.$((RANDOM % 150 + 100)).$(($$ % 250))
+out=$(vsdadm --json create web1 $NET.2 web1.example.com) || bail "create: $out"
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
 	"root planned from the skeleton manifest (no walk)"
 V=$ROOT/vs/web1
@@ -55,7 +58,7 @@ if out=$(vsboot --start web1 2>&1); then
 else
 	not_ok "vsboot --start web1 (runtime): $out"
 fi
-out=$(vsdadm --json create web2 10.77.6.3 web2.example.com) || bail "create: $out"
+out=$(vsdadm --json create web2 $NET.3 web2.example.com) || bail "create: $out"
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" cache \
 	"second VS planned from the cached plan"
 # the cached plan builds the same tree: paths, types, modes, targets,
@@ -69,11 +72,11 @@ base2=$(vs_uid web2)
 is "$(tree "$ROOT/vs/web2" "$base2" | sha256sum)" "$(tree "$V" "$base" | sha256sum)" \
 	"same tree from the cache as from the manifest"
 touch "$ROOT/state/skel/copy"
-out=$(vsdadm --json create web3 10.77.6.4 web3.example.com) || bail "create: $out"
+out=$(vsdadm --json create web3 $NET.4 web3.example.com) || bail "create: $out"
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
 	"a changed copy file invalidates the cache"
 printf 'garbage' >"$ROOT/state/skel/clone.plan"
-out=$(vsdadm --json create web4 10.77.6.5 web4.example.com) || bail "create: $out"
+out=$(vsdadm --json create web4 $NET.5 web4.example.com) || bail "create: $out"
 is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
 	"a corrupt cache is ignored"
 run_ok "delete web3, web4" sh -c 'vsdadm delete web3 && vsdadm delete web4'
@@ -96,7 +99,7 @@ else:
     struct.pack_into('<Q', data, off, val)
 open(path, 'wb').write(data)
 PY
-	out=$(vsdadm --json create web$i 10.77.6.$((i + 1)) web$i.example.com) ||
+	out=$(vsdadm --json create web$i $NET.$((i + 1)) web$i.example.com) ||
 		bail "create web$i: $out"
 	is "$(printf '%s' "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["plan"])')" manifest \
 		"cache with a bad ${how%%:*} is refused"
