@@ -33,7 +33,7 @@ lock_holders() {	# who holds a file of state/lock (diagnostics)
 unlocked() {
 	local i
 	for ((i = 0; i < 100; i++)); do
-		[ -z "$(find /proc/[0-9]*/fd -lname "$ROOT/state/lock/trial-*" \
+		[ -z "$(find /proc/[0-9]*/fd -lname "$ROOT/state/lock/vs.trial-*" \
 			-print -quit 2>/dev/null)" ] && return 0
 		sleep 0.05
 	done
@@ -49,6 +49,13 @@ for step in "create disposable VS" "start VS" "copy packages in" "record tree" \
 		not_ok "'$step': the trial stopped there"
 		wait $pid
 		continue
+	fi
+	# what unlocked() waits for is there while the trial lives (its
+	# first step takes the lock)
+	if [ "$step" != "create disposable VS" ]; then
+		[ -n "$(find /proc/$pid/fd -lname "$ROOT/state/lock/vs.trial-*" \
+			-print -quit 2>/dev/null)" ]
+		ok $? "'$step': the stopped trial holds its lock"
 	fi
 	kill -9 $pid
 	wait $pid 2>/dev/null
