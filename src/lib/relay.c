@@ -44,6 +44,7 @@
 #define ACCEPT_BATCH	32		/* per listener per round */
 #define PUMP_BUDGET	(1 << 20)	/* bytes per connection per round */
 #define PAUSE_MS	1000		/* accept pause after EMFILE */
+#define STARVE_MS	500		/* longest wait for a pipe's descriptors */
 #define MAX_EVENTS	256
 #define POOL_MAX	16		/* upstream sockets made per excursion */
 
@@ -141,6 +142,7 @@ struct conn {
 	int hdrlen;
 	char hdr[VS_PROXY_HDR_MAX];
 	uint64_t since;		/* connect start, then last activity (ms) */
+	uint64_t starved_since;	/* first failed wait for a pipe, or 0 */
 	struct list timer;	/* r->connecting or r->idle (ordered) */
 	struct list pend;	/* r->pending or r->starved, then r->dead_conns */
 };
@@ -463,12 +465,27 @@ conn_pump(struct conn *c)
 		conn_close(c);
 		return;
 	}
+	if (starved && c->starved_since &&
+	    c->r->now - c->starved_since >= STARVE_MS) {
+		/* Every descriptor may be held by connections that each
+		 * wait for a pipe (a flood whose clients sent data, even
+		 * gone since): none would move before the idle timeout,
+		 * nor would any other VS be served.  The longest waiting
+		 * one gives its descriptors back. */
+		log_debug("%s: %s: no descriptor for a pipe in %d ms",
+		    __func__, c->g->name, STARVE_MS);
+		conn_reset(c, 0);
+		conn_reset(c, 1);
+		return;
+	}
 	if (starved) {
 		/* A connection must not be reset because a flood took the
 		 * descriptors: stop accepting (which also gives the spare
 		 * upstream sockets back) and try again after the next
-		 * close.  Its data waits in the socket buffers (back
-		 * pressure); its idle timer still runs. */
+		 * close, for STARVE_MS at most.  Its data waits in the
+		 * socket buffers (back pressure). */
+		if (!c->starved_since)
+			c->starved_since = c->r->now ? c->r->now : 1;
 		accept_pause(c->r);
 		if (c->pending) {
 			list_del(&c->pend);
@@ -478,6 +495,7 @@ conn_pump(struct conn *c)
 		list_add_tail(&c->r->starved, &c->pend);
 		return;
 	}
+	c->starved_since = 0;
 	if (more && !c->pending) {
 		c->pending = 1;
 		list_add_tail(&c->r->pending, &c->pend);
@@ -896,6 +914,15 @@ next_timeout(struct vs_relay *r, int timeout)
 			return 0;
 		if ((int64_t)(r->paused_until - r->now) < t)
 			t = (int64_t)(r->paused_until - r->now);
+	}
+	if (!list_empty(&r->starved)) {	/* the first waited longest */
+		struct conn *c = container_of(r->starved.next, struct conn,
+		    pend);
+		int64_t left = (int64_t)(c->starved_since + STARVE_MS) -
+		    (int64_t)r->now;
+
+		if (left < t)
+			t = left < 0 ? 0 : left;
 	}
 	if (!list_empty(&r->connecting)) {
 		struct conn *c = container_of(r->connecting.next, struct conn,
