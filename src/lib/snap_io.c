@@ -13,6 +13,7 @@
 
 #include "manifest.h"
 #include "snap_int.h"
+#include "valid.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -594,24 +595,19 @@ rerr(struct snap_reader *r, struct vs_err *err)
 int
 snap_path_ok(const char *p)
 {
-	const char *c = p;
+	const char *c;
 
-	if (!*p || *p == '/' || strlen(p) >= SNAP_PATH_MAX)
+	if (strlen(p) >= SNAP_PATH_MAX || !vs_valid_relpath(p))
 		return 0;
-	while (*c) {
-		const char *s = strchr(c, '/');
-		size_t n = s ? (size_t)(s - c) : strlen(c);
+	for (c = p; ; ) {	/* each component a name the kernel takes */
+		size_t n = strcspn(c, "/");
 
-		if (n == 0 || n > NAME_MAX || (n == 1 && c[0] == '.') ||
-		    (n == 2 && c[0] == '.' && c[1] == '.'))
+		if (n > NAME_MAX)
 			return 0;
-		if (!s)
-			break;
-		c = s + 1;
-		if (!*c)
-			return 0;	/* trailing slash */
+		if (!c[n])
+			return 1;
+		c += n + 1;
 	}
-	return 1;
 }
 
 /* Read all of the current member into out (at most max bytes), hashing. */
