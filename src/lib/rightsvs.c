@@ -505,8 +505,11 @@ apply_inode(struct apply *a, const struct vs_rightpath *const *ents,
 		size_t j;
 		int r;
 
-		if (states[k] != SHARED && states[k] != COPY_OLD &&
-		    (governed || states[k] != COPY_CUR))
+		/* governed: a shared name becomes the copy; not governed:
+		 * an unchanged copy goes back to the skeleton's inode (a
+		 * name that already is it stays as it is) */
+		if (states[k] != COPY_OLD && states[k] != (governed ?
+		    SHARED : COPY_CUR))
 			continue;
 		if (!governed) {
 			/* back to the skeleton's inode */

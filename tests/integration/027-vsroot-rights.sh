@@ -122,6 +122,9 @@ session $'setrights web1 bob -perl\nEOF\n' >/dev/null
 [ "$(stat -c %i "$V/usr/bin/perl")" != "$sino" ]; ok $? "bob -perl: governed again"
 out=$(session $'user_del web1 bob\nEOF\n')
 is "$(stat -c %i "$V/usr/bin/perl")" "$sino" "user_del of the last user lacking it: shared again"
+pc=$(stat -c %z "$V/usr/bin/perl")
+session $'setrights web1 alice +perl\nEOF\n' >/dev/null
+is "$(stat -c %z "$V/usr/bin/perl")" "$pc" "a change that governs nothing leaves a shared name alone (no relink)"
 
 # kill -9 of vsd midway: simulate a half-done run (a temporary copy left,
 # perl5.36.0 already the copy, perl still shared), then a restart repairs
