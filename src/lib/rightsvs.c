@@ -397,8 +397,8 @@ content_is(int dir, const char *name, const struct stat *st, long long size,
 
 /*
  * One skeleton file and its names (entries of the list that are the same
- * inode, or the same content and mode: vsdskel copies hard links as
- * separate files; the first is the source): make every name the one
+ * inode, or the same content and mode: skeletons built before vsdskel kept
+ * hard links have them as separate files; the first is the source): make every name the one
  * governed copy (governed) or its own skeleton inode.
  *
  * A name owned by the VS's root with group vsd-RIGHT and the copy's mode

@@ -46,6 +46,11 @@ if [ -e /usr/bin/chage ]; then
 		"set-id bit and group of /usr/bin/chage kept, write bit gone"
 fi
 is "$(readlink "$S/bin")" "$(readlink /bin)" "/bin symlink copied as a symlink"
+# the host's hard links stay one file (Debian's perl has two names)
+if [ "$(stat -c %i /usr/bin/perl)" = "$(stat -c %i /usr/bin/perl5.* | head -1)" ]; then
+	is "$(stat -c %i "$S/usr/bin/perl5".* | head -1)" "$(stat -c %i "$S/usr/bin/perl")" \
+		"perl's hard link kept: one inode in the skeleton"
+fi
 is "$(head -1 "$M")" "freevsd-manifest 1" "manifest written"
 is "$(($(wc -l <"$M") - 1))" "$(find "$S" -mindepth 1 | wc -l)" \
 	"manifest lists every entry"
@@ -74,6 +79,10 @@ ok "$([ "$(cat "$ROOT/state/skel/id")" != "$old_id" ]; echo $?)" "new id"
 is "$(cat "$S/usr/bin/tool")" "$(cat "$FX/usr/bin/tool")" "content copied"
 is "$(stat -c %a "$S/usr/bin/suid")" "4555" "set-uid kept, write bits gone"
 is "$(stat -c %u:%g:%a "$S/usr/lib/owned")" "1234:1234:444" "foreign owner kept"
+is "$(stat -c %i:%h "$S/usr/lib/libx-hard.so")" "$(stat -c %i "$S/usr/lib/libx.so.1.0"):2" \
+	"hard link kept: one inode, two names"
+is "$(grep -c "$(sha256sum "$FX/usr/lib/libx.so.1.0" | cut -d' ' -f1) usr/lib/libx" "$ROOT/state/skel/manifest")" 2 \
+	"manifest lists both names with the content hash"
 is "$(stat -c %a "$S/secret")" "500" "private directory mode kept (no write)"
 is "$(readlink "$S/usr/lib/abs-link")" "/etc/passwd" \
 	"absolute symlink copied, not followed"

@@ -35,17 +35,18 @@ expect() {
 }
 expect 'modified   /usr/bin/tool (content)'
 expect 'writable   /usr/lib/libx.so.1.0 (mode 0644)'
+expect 'writable   /usr/lib/libx-hard.so (mode 0644)'	# the same inode
 expect 'modified   /etc/app.conf (owner: 1:1, manifest 0:0)'
 expect 'modified   /usr/bin/suid (mode: 0444, manifest 4755)'
 expect 'modified   /usr/lib/libx.so.1 (target'
 expect 'unexpected /usr/lib/planted'
 expect 'missing    /etc/sub/deep.conf'
-expect "check: '$S': 7 problems"
+expect "check: '$S': 8 problems"
 json=$(vsdskel --json check 2>/dev/null)
 is "$(printf '%s' "$json" | python3 -c 'import json,sys
 d = json.load(sys.stdin)
 print(d["ok"], len(d["problems"]), sorted({p["problem"] for p in d["problems"]}))')" \
-	"False 7 ['missing', 'modified', 'unexpected', 'writable']" "--json lists the problems"
+	"False 8 ['missing', 'modified', 'unexpected', 'writable']" "--json lists the problems"
 
 # a hostile name in the tree is printed escaped, on one line
 echo x >"$S/usr/lib/evil

@@ -67,6 +67,7 @@ chown -h 1234:1234 "$FX2/usr/lib/libx-owned.so"
 mkdir -p "$FX2/usr/share/new"
 printf 'new\n' >"$FX2/usr/share/new/file"
 printf 'newlib\n' >"$FX2/usr/lib/added.so"
+ln "$FX2/usr/lib/added.so" "$FX2/usr/lib/added-hard.so"
 printf 'x2\n' >"$FX2/var/lib/x/added"
 printf 'x2\n' >"$FX2/var/lib/x/db.lock"
 
@@ -77,6 +78,7 @@ ino() { stat -c %i "$1"; }
 
 # web1
 is "$(ino "$W1/usr/lib/added.so")" "$(ino "$S/usr/lib/added.so")" "web1: new file linked"
+is "$(ino "$W1/usr/lib/added-hard.so")" "$(ino "$S/usr/lib/added.so")" "web1: a new file's second name is the same skeleton inode"
 is "$(cat "$W1/usr/bin/tool")" "$(printf '#!/bin/sh\necho mine')" "web1: its own tool kept"
 ok "$([ "$(ino "$W1/usr/lib/name with space")" = "$(ino "$S/usr/lib/name with space")" ]; echo $?)" \
 	"web1: unchanged shared file re-linked to the new inode"
