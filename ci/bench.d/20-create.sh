@@ -177,6 +177,9 @@ density() {	# density NAME N
 }
 
 echo "20-create: VS roots vs cp -al / cp -a / rm -rf (medians; lower ratio = faster)"
+# cp -al makes ~3.9 syscalls per entry, a create ~1.2: the ratio depends
+# on what entering the kernel costs here as much as on the filesystem
+[ -n "$floor" ] && echo "syscall entry on this machine: $("$floor" -s) ns (getppid)"
 setup small || exit 1
 bench_one small "$ROUNDS" "$ROUNDS" || exit 1
 if [ "$LARGE" = 1 ]; then

@@ -27,6 +27,21 @@ vs_open_beneath(int dirfd, const char *path, int flags)
 }
 
 int
+vs_open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+
+	while (*path == '/')
+		path++;
+	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
+	    sizeof(how));
+}
+
+int
 vs_open_parent_beneath(int dirfd, const char *path)
 {
 	const char *s = strrchr(path, '/');

@@ -14,6 +14,15 @@
  */
 int vs_open_beneath(int dirfd, const char *path, int flags);
 
+/*
+ * openat2 of path in a VS's tree whose root is rootfd: the same rules,
+ * except that ".." and absolute paths resolve as if rootfd were "/"
+ * (RESOLVE_IN_ROOT), so the VS's own absolute paths and symlink-free
+ * "../" work and still cannot leave it.  "/" or "" is rootfd itself.
+ * With O_PATH a trailing symlink itself is opened.
+ */
+int vs_open_in_root(int rootfd, const char *path, int flags);
+
 /* The directory holding path below dirfd (O_RDONLY | O_DIRECTORY, by
  * vs_open_beneath's rules; a path without '/' gives dirfd's "."), and
  * path's last component. */

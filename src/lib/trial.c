@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "runtime.h"
 #include "state.h"
 #include "treediff.h"
@@ -901,7 +902,7 @@ check_file(struct trial *t, const struct vs_check *c)
 	long uid;
 
 	/* the last component may be a symlink: look at it, not through */
-	fd = vs_trialvs_open(t->rootfd, c->arg, O_PATH);
+	fd = vs_open_in_root(t->rootfd, c->arg, O_PATH);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		if (c->ftest == VS_FILE_ABSENT && errno == ENOENT)
 			vs_report_check(t->rep, name, VS_ST_PASS, 0, NULL);

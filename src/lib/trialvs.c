@@ -6,7 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "priv/cgroup.h"
 #include "runtime.h"
 #include "trialvs.h"
@@ -25,27 +25,12 @@
 #define TRIALVS_MAX_OUTPUT (1024 * 1024)	/* kept per command */
 
 int
-vs_trialvs_open(int rootfd, const char *path, int flags)
-{
-	struct open_how how = {
-		.flags = (unsigned)flags | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
-	while (*path == '/')
-		path++;
-	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
-	    sizeof(how));
-}
-
-int
 vs_trialvs_read(int rootfd, const char *path, struct vs_buf *out, size_t max)
 {
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	fd = vs_trialvs_open(rootfd, path, O_RDONLY | O_NONBLOCK);
+	fd = vs_open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) < 0)

@@ -40,11 +40,6 @@ int vs_trialvs_exec(const struct vs_trialvs *v, char *const argv[],
 /* "exit 3", "killed by signal 9", "timed out" into buf. */
 const char *vs_trialvs_code_text(int code, char *buf, size_t size);
 
-/* openat2 of path (absolute or relative, inside the VS) under rootfd with
- * RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV and O_NOFOLLOW;
- * with O_PATH a trailing symlink itself is opened.  -1 with errno. */
-int vs_trialvs_open(int rootfd, const char *path, int flags);
-
 /* Append the regular file path of the VS (at most max bytes) to out;
  * -1 with errno (EINVAL when it is not a regular file). */
 int vs_trialvs_read(int rootfd, const char *path, struct vs_buf *out,

@@ -4,13 +4,11 @@
  * it, and replacing a file there atomically. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "proto.h"
 #include "vsd.h"
@@ -122,19 +120,6 @@ vsd_load_vs(struct vsd_req *r, struct vs_rec *rec)
 		return -1;
 	}
 	return 0;
-}
-
-int
-vsd_open_in(int rootfd, const char *path, int flags, mode_t mode)
-{
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_CLOEXEC | O_NOFOLLOW),
-		.mode = (flags & O_CREAT) ? mode : 0,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
-	return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
 }
 
 int

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atfile.h"
 #include "log.h"
 #include "proto.h"
 #include "rights.h"
@@ -53,7 +54,7 @@ tab_save(struct vsd_req *r, const struct vs_rec *rec, struct vs_privtab *t)
 		vs_buf_reset(r->out);
 		goto out;
 	}
-	etc = vsd_open_in(root, "etc", O_RDONLY | O_DIRECTORY, 0);
+	etc = vs_open_in_root(root, "etc", O_RDONLY | O_DIRECTORY);
 	if (etc >= 0 && mkdirat(etc, "vsd", 0755) < 0 && errno != EEXIST)
 		goto out;
 	if (etc >= 0)

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atfile.h"
 #include "proto.h"
 #include "vsd.h"
 #include "banned.h"
@@ -20,7 +21,7 @@ open_etc(struct vsd_req *r, struct vs_rec *rec)
 
 	if (vsd_load_vs(r, rec) < 0 || (root = vsd_open_root(r, rec)) < 0)
 		return -1;
-	etc = vsd_open_in(root, "etc", O_RDONLY | O_DIRECTORY, 0);
+	etc = vs_open_in_root(root, "etc", O_RDONLY | O_DIRECTORY);
 	close(root);
 	if (etc < 0)
 		vsd_err_answer(r, VS_PROTO_E_INTERNAL, "cannot open /etc of "

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "atfile.h"
 #include "proto.h"
 #include "vsd.h"
 #include "xmem.h"
@@ -115,7 +116,7 @@ users_open(struct vsd_req *r, struct vsusers *u)
 	if (vsd_load_vs(r, &u->rec) < 0 ||
 	    (u->root = vsd_open_root(r, &u->rec)) < 0)
 		return -1;
-	u->etc = vsd_open_in(u->root, "etc", O_RDONLY | O_DIRECTORY, 0);
+	u->etc = vs_open_in_root(u->root, "etc", O_RDONLY | O_DIRECTORY);
 	if (u->etc < 0) {
 		vsd_err_answer(r, VS_PROTO_E_INTERNAL, "cannot open /etc of "
 		    "'%s': %s", r->vs, strerror(errno));
@@ -332,7 +333,7 @@ mod_user_add(struct vsd_req *r)
 	}
 	/* the home directory, made as ours then handed to the user; an
 	 * existing one (or anything else by that name) is left alone */
-	home = vsd_open_in(u.root, "home", O_RDONLY | O_DIRECTORY, 0);
+	home = vs_open_in_root(u.root, "home", O_RDONLY | O_DIRECTORY);
 	if (home >= 0 && mkdirat(home, user, 0700) == 0 &&
 	    (hd = openat(home, user, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) >= 0) {
@@ -526,7 +527,7 @@ vsd_vs_username(const struct vs_conf *conf, const struct vs_rec *rec,
 	free(path);
 	if (root < 0)
 		return -1;
-	etc = vsd_open_in(root, "etc", O_RDONLY | O_DIRECTORY, 0);
+	etc = vs_open_in_root(root, "etc", O_RDONLY | O_DIRECTORY);
 	close(root);
 	if (etc < 0)
 		return -1;
@@ -568,7 +569,7 @@ vsd_vs_user_uid(const struct vs_conf *conf, const struct vs_rec *rec,
 	free(path);
 	if (root < 0)
 		return -1;
-	etc = vsd_open_in(root, "etc", O_RDONLY | O_DIRECTORY, 0);
+	etc = vs_open_in_root(root, "etc", O_RDONLY | O_DIRECTORY);
 	close(root);
 	if (etc < 0)
 		return -1;

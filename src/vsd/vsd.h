@@ -167,9 +167,6 @@ int vsd_load_vs(struct vsd_req *r, struct vs_rec *rec);
 /* Open the target VS's root directory (O_DIRECTORY|O_NOFOLLOW); answers
  * and returns -1 on failure. */
 int vsd_open_root(struct vsd_req *r, const struct vs_rec *rec);
-/* openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS|
- * RESOLVE_NO_XDEV) of path under a VS root fd. */
-int vsd_open_in(int rootfd, const char *path, int flags, mode_t mode);
 
 /* Modules. */
 void mod_vs_create(struct vsd_req *r);

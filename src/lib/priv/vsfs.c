@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -17,6 +16,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "atfile.h"
 #include "priv/vsfs.h"
 #include "xmem.h"
 
@@ -26,21 +26,16 @@ static int
 open_mountpoint(int dirfd, const char *name, long long owner,
     struct vs_err *err)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
 	int fd;
 
-	fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+	fd = vs_open_in_root(dirfd, name, O_PATH | O_DIRECTORY);
 	if (fd < 0 && errno == ENOENT) {
 		if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
 			return vs_err_sys(err, "create /%s", name);
 		if (owner >= 0 && fchownat(dirfd, name, owner, owner,
 		    AT_SYMLINK_NOFOLLOW) < 0)
 			return vs_err_sys(err, "chown /%s", name);
-		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		fd = vs_open_in_root(dirfd, name, O_PATH | O_DIRECTORY);
 	}
 	if (fd < 0)
 		return vs_err_sys(err, "open mount point /%s", name);
