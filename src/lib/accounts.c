@@ -81,7 +81,6 @@ write_new(int etc, const char *name, const struct vs_buf *data,
 {
 	char tmp[64];
 	int fd;
-	size_t off = 0;
 
 	snprintf(tmp, sizeof(tmp), ".%s.vsd-%d", name, (int)getpid());
 	unlinkat(etc, tmp, 0);
@@ -89,15 +88,8 @@ write_new(int etc, const char *name, const struct vs_buf *data,
 	    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vs_err_sys(err, "cannot create 'etc/%s'", tmp);
-	while (off < data->len) {
-		ssize_t n = write(fd, data->buf + off, data->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
+	if (vs_write_all(fd, data->buf, data->len) < 0)
+		goto fail;
 	if (fchown(fd, o->uid, o->gid) < 0 || fchmod(fd, o->mode) < 0)
 		goto fail;
 	close(fd);

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "atfile.h"
+#include "buf.h"
 #include "xmem.h"
 #include "banned.h"
 
@@ -64,7 +65,6 @@ vs_write_file_at(int dirfd, const char *name, const char *data, size_t len,
     uid_t uid, gid_t gid, mode_t mode)
 {
 	char tmp[300];
-	size_t off = 0;
 	int fd, e;
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid()) >=
@@ -77,15 +77,8 @@ vs_write_file_at(int dirfd, const char *name, const char *data, size_t len,
 	    O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		off += (size_t)n;
-	}
+	if (vs_write_all(fd, data, len) < 0)
+		goto fail;
 	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0 ||
 	    fsync(fd) < 0)
 		goto fail;

@@ -163,6 +163,24 @@ vs_buf_rtrim(struct vs_buf *sb)
 		vs_buf_setlen(sb, sb->len - 1);
 }
 
+int
+vs_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 ssize_t
 vs_buf_read_fd(struct vs_buf *sb, int fd, size_t max)
 {

@@ -41,5 +41,8 @@ void vs_buf_add_json_str(struct vs_buf *sb, const char *s);
 void vs_buf_rtrim(struct vs_buf *sb);
 /* Read all of fd (up to max bytes; -1 with EFBIG beyond). */
 ssize_t vs_buf_read_fd(struct vs_buf *sb, int fd, size_t max);
+/* Its counterpart: write all len bytes of data to fd (short writes and
+ * EINTR continued); 0, or -1 with errno. */
+int vs_write_all(int fd, const void *data, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "fswalk.h"
 #include "manifest.h"
 #include "valid.h"
@@ -458,22 +459,6 @@ vs_manifest_load(int dirfd, const char *name, struct vs_manifest *m,
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 vs_manifest_save(const struct vs_manifest *m, int dirfd, const char *name,
     struct vs_err *err)
@@ -490,7 +475,7 @@ vs_manifest_save(const struct vs_manifest *m, int dirfd, const char *name,
 		vs_buf_release(&text);
 		return vs_err_sys(err, "cannot create '%s'", tmp);
 	}
-	if (write_all(fd, text.buf, text.len) < 0 || fsync(fd) < 0) {
+	if (vs_write_all(fd, text.buf, text.len) < 0 || fsync(fd) < 0) {
 		vs_err_sys(err, "cannot write '%s'", tmp);
 		goto fail;
 	}

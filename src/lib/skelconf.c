@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "rights.h"
 #include "skelconf.h"
@@ -144,8 +145,8 @@ vs_globs_save(const struct vs_globs *g, int dirfd, const char *name,
 {
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", name);
 	struct vs_buf text = VS_BUF_INIT;
-	size_t i, off = 0;
-	int fd;
+	size_t i;
+	int fd, rc;
 
 	for (i = 0; i < g->n; i++)
 		vs_buf_addf(&text, "%s\n", g->pat[i]);
@@ -156,21 +157,12 @@ vs_globs_save(const struct vs_globs *g, int dirfd, const char *name,
 		vs_buf_release(&text);
 		return vs_err_sys(err, "cannot create '%s'", tmp);
 	}
-	while (off < text.len) {
-		ssize_t n = write(fd, text.buf + off, text.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		off += (size_t)n;
-	}
-	if (off < text.len || fsync(fd) < 0 || close(fd) < 0 ||
-	    renameat(dirfd, tmp, dirfd, name) < 0) {
+	rc = vs_write_all(fd, text.buf, text.len) < 0 || fsync(fd) < 0 ? -1 : 0;
+	if (close(fd) < 0 || (rc == 0 && renameat(dirfd, tmp, dirfd, name) < 0))
+		rc = -1;
+	if (rc < 0) {
 		int saved = errno;
 
-		if (off < text.len)
-			close(fd);
 		(void)unlinkat(dirfd, tmp, 0);
 		vs_buf_release(&text);
 		errno = saved;

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "buf.h"
 #include "state.h"
 #include "xmem.h"
 #include "banned.h"
@@ -175,7 +176,6 @@ write_atomic(const char *dir, const char *name, const char *data, size_t len,
 {
 	_cleanup_close_ int dfd = -1, fd = -1;
 	_cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
-	size_t off = 0;
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -184,17 +184,10 @@ write_atomic(const char *dir, const char *name, const char *data, size_t len,
 	    O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return vs_err_sys(err, "cannot create '%s/%s'", dir, tmp);
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			vs_err_sys(err, "cannot write '%s/%s'", dir, tmp);
-			unlinkat(dfd, tmp, 0);
-			return -1;
-		}
-		off += (size_t)n;
+	if (vs_write_all(fd, data, len) < 0) {
+		vs_err_sys(err, "cannot write '%s/%s'", dir, tmp);
+		unlinkat(dfd, tmp, 0);
+		return -1;
 	}
 	if (fsync(fd) < 0 || renameat(dfd, tmp, dfd, name) < 0) {
 		vs_err_sys(err, "cannot commit '%s/%s'", dir, name);

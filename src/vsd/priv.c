@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 
 #include "auth.h"
+#include "buf.h"
 #include "log.h"
 #include "priv/cgroup.h"
 #include "proto.h"
@@ -60,21 +61,6 @@ static struct {
 	struct job jobs[MAX_JOBS];
 	size_t njobs;
 } X;
-
-static void
-write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		p += n;
-		len -= (size_t)n;
-	}
-}
 
 /* The done message(s): the answer in chunks when there is no pipe. */
 static void
@@ -375,7 +361,7 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd, int connfd)
 			vs_proto_err(&out, VS_PROTO_E_UNAVAIL, "%s", err.msg);
 		else
 			c->fn(&r);	/* the lock goes with the process */
-		write_all(WORKER_FD, out.buf, out.len);
+		(void)vs_write_all(WORKER_FD, out.buf, out.len);
 		_exit(0);
 	}
 	X.jobs[X.njobs].pid = pid;
@@ -387,7 +373,7 @@ run_request(struct vsd_xreq *x, int pipefd, int datafd, int connfd)
 	return;		/* done is sent when it is reaped */
 answer:
 	if (pipefd >= 0) {
-		write_all(pipefd, out.buf, out.len);
+		(void)vs_write_all(pipefd, out.buf, out.len);
 		close(pipefd);
 		send_done(x->id, 0, NULL);
 	} else

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "atfile.h"
+#include "buf.h"
 #include "hash.h"
 #include "log.h"
 #include "vsdskel.h"
@@ -59,22 +60,6 @@ dircache_release(struct dircache *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	vs_buf_release(&c->path);
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Which xattrs a skeleton keeps: user.*, file capabilities and security
@@ -262,7 +247,7 @@ copy_file(const struct plan_ent *pe, int sdir, int ddir, const char *base,
 	if (vs_hash_init(&h, err) < 0)
 		return -1;
 	if (pe->content) {
-		if (write_all(out, pe->content, pe->content_len) < 0)
+		if (vs_write_all(out, pe->content, pe->content_len) < 0)
 			goto wfail;
 		vs_hash_update(&h, pe->content, pe->content_len, NULL);
 		total = (long long)pe->content_len;
@@ -280,7 +265,7 @@ copy_file(const struct plan_ent *pe, int sdir, int ddir, const char *base,
 			}
 			if (n == 0)
 				break;
-			if (write_all(out, buf, (size_t)n) < 0)
+			if (vs_write_all(out, buf, (size_t)n) < 0)
 				goto wfail;
 			vs_hash_update(&h, buf, (size_t)n, NULL);
 			total += n;

@@ -7,26 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "report.h"
 #include "trial.h"
 #include "vstry.h"
 #include "xmem.h"
 #include "banned.h"
-
-static int
-write_all(int fd, const char *s, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, s, len);
-		if (w < 0)
-			return -1;
-		s += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Write the JUnit file atomically: temporary name, then rename. */
 static int
@@ -39,7 +25,7 @@ write_junit(const char *path, const struct vs_report *rep)
 	vs_report_junit(rep, &b);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		rc = write_all(fd, b.buf, b.len);
+		rc = vs_write_all(fd, b.buf, b.len);
 		if (close(fd) < 0)
 			rc = -1;
 		if (rc == 0)
@@ -114,7 +100,7 @@ cmd_trial(struct vstry *v)
 		vs_report_tap(&rep, &out);
 	else
 		vs_report_human(&rep, &out, isatty(1));
-	if (write_all(1, out.buf, out.len) < 0 && rc == 0)
+	if (vs_write_all(1, out.buf, out.len) < 0 && rc == 0)
 		rc = EX_ERROR;
 	if (v->junit && write_junit(v->junit, &rep) < 0 && rc == 0)
 		rc = EX_ERROR;

@@ -1,4 +1,4 @@
-/* test_lib.c - buf, err, valid: the small building blocks. */
+/* test_lib.c - buf (and vs_write_all), err, valid: the small building blocks. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 
 #include "buf.h"
 #include "err.h"
@@ -65,6 +66,41 @@ test_buf_read_fd(void **state)
 	assert_string_equal(b.buf, "hello");	/* unchanged on failure */
 	close(p[0]);
 	vs_buf_release(&b);
+}
+
+/* vs_write_all: all of a buffer larger than a pipe holds, read by a
+ * child as it comes; errors as -1 with errno */
+static void
+test_write_all(void **state)
+{
+	size_t n = 300 * 1024, i;
+	char *data = malloc(n);
+	int p[2], st;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(data);
+	for (i = 0; i < n; i++)
+		data[i] = (char)(i * 7);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct vs_buf b = VS_BUF_INIT;
+
+		close(p[1]);
+		_exit(vs_buf_read_fd(&b, p[0], n) == (ssize_t)n &&
+		    memcmp(b.buf, data, n) == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	assert_int_equal(vs_write_all(p[1], data, n), 0);
+	close(p[1]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(vs_write_all(p[1], data, 1), -1);
+	assert_int_equal(errno, EBADF);
+	assert_int_equal(vs_write_all(-1, data, 0), 0);	/* nothing to do */
+	free(data);
 }
 
 static void
@@ -143,6 +179,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
 		cmocka_unit_test(test_buf_read_fd),
+		cmocka_unit_test(test_write_all),
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_valid),
 	};
