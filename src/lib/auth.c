@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "hash.h"
 #include "vsdclient.h"
 #include "xmem.h"
 #include "banned.h"
@@ -85,7 +86,7 @@ vs_auth_secret_create(const char *path, struct vs_err *err)
 
 	if (RAND_bytes(raw, sizeof(raw)) != 1)
 		return vs_err_set(err, EIO, "random number generator failed");
-	vs_auth_hex(raw, sizeof(raw), hex);
+	vs_hex(raw, sizeof(raw), hex);
 	len = strlen(hex);
 	hex[len++] = '\n';
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
@@ -124,48 +125,6 @@ vs_auth_mac(const struct vs_auth_secret *s,
 	return 0;
 }
 
-void
-vs_auth_hex(const unsigned char *in, size_t len, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * len] = '\0';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int
-vs_auth_unhex(const char *hex, unsigned char *out, size_t len)
-{
-	size_t i;
-
-	if (strlen(hex) != 2 * len)
-		return -1;
-	for (i = 0; i < len; i++) {
-		int h = hexval(hex[2 * i]), l = hexval(hex[2 * i + 1]);
-
-		if (h < 0 || l < 0)
-			return -1;
-		out[i] = (unsigned char)(h << 4 | l);
-	}
-	return 0;
-}
-
 int
 vs_auth_verify(const struct vs_auth_secret *s,
     const unsigned char chal[VS_AUTH_CHAL_LEN], const char *hexmac)
@@ -173,7 +132,7 @@ vs_auth_verify(const struct vs_auth_secret *s,
 	unsigned char want[VS_AUTH_MAC_LEN], got[VS_AUTH_MAC_LEN];
 	int ok;
 
-	if (vs_auth_unhex(hexmac, got, sizeof(got)) < 0)
+	if (vs_unhex(hexmac, got, sizeof(got)) < 0)
 		return 0;
 	if (vs_auth_mac(s, chal, want) < 0)
 		return 0;
@@ -197,7 +156,7 @@ vs_auth_client(struct vs_client *c, const struct vs_auth_secret *s,
 		return -1;
 	t = a.text.buf;
 	if (!a.ok || strncmp(t, "challenge ", 10) != 0 ||
-	    vs_auth_unhex(t + 10, chal, sizeof(chal)) < 0) {
+	    vs_unhex(t + 10, chal, sizeof(chal)) < 0) {
 		vs_err_set(err, a.ok ? EPROTO : EACCES, "authentication "
 		    "refused: %s", t);
 		goto out;
@@ -206,7 +165,7 @@ vs_auth_client(struct vs_client *c, const struct vs_auth_secret *s,
 		vs_err_set(err, EIO, "cannot compute HMAC");
 		goto out;
 	}
-	vs_auth_hex(mac, sizeof(mac), hex);
+	vs_hex(mac, sizeof(mac), hex);
 	if (vs_client_cmd(c, NULL, 2, argv, NULL, 0, &a, err) < 0)
 		goto out;
 	if (!a.ok) {

@@ -61,9 +61,6 @@ int vs_auth_mac(const struct vs_auth_secret *s,
 int vs_auth_verify(const struct vs_auth_secret *s,
     const unsigned char chal[VS_AUTH_CHAL_LEN], const char *hexmac);
 
-/* Hex helpers: out gets 2*len+1 bytes; _unhex returns 0 or -1. */
-void vs_auth_hex(const unsigned char *in, size_t len, char *out);
-int vs_auth_unhex(const char *hex, unsigned char *out, size_t len);
 
 /* Client side: run the exchange on a connected client (vsdclient.h). */
 int vs_auth_client(struct vs_client *c, const struct vs_auth_secret *s,

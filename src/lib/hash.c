@@ -184,21 +184,8 @@ vs_hash_file_st(int dirfd, const char *name, const struct stat *st,
 	return vs_hash_final(&h, out, err);
 }
 
-void
-vs_hash_hex(const unsigned char in[VS_HASH_LEN], char out[VS_HASH_HEXLEN + 1])
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < VS_HASH_LEN; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[VS_HASH_HEXLEN] = '\0';
-}
-
-static int
-hexval(int c)
+int
+vs_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -209,26 +196,48 @@ hexval(int c)
 	return -1;
 }
 
-int
-vs_hash_unhex(const char *hex, unsigned char out[VS_HASH_LEN])
+void
+vs_hex(const unsigned char *in, size_t len, char *out)
 {
-	unsigned char tmp[VS_HASH_LEN];
+	static const char digits[] = "0123456789abcdef";
 	size_t i;
-	int hi, lo;
 
-	for (i = 0; i < VS_HASH_LEN; i++) {
-		hi = hexval((unsigned char)hex[2 * i]);
-		lo = hi < 0 ? -1 : hexval((unsigned char)hex[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+vs_unhex(const char *hex, unsigned char *out, size_t len)
+{
+	size_t i;
+
+	/* all digits checked before out is touched */
+	for (i = 0; i < 2 * len; i++)
+		if (vs_hexval((unsigned char)hex[i]) < 0) {
 			errno = EINVAL;
 			return -1;
 		}
-		tmp[i] = (unsigned char)(hi << 4 | lo);
-	}
-	if (hex[VS_HASH_HEXLEN] != '\0') {
+	if (hex[2 * len] != '\0') {
 		errno = EINVAL;
 		return -1;
 	}
-	memcpy(out, tmp, VS_HASH_LEN);
+	for (i = 0; i < len; i++)
+		out[i] = (unsigned char)(vs_hexval((unsigned char)hex[2 * i]) <<
+		    4 | vs_hexval((unsigned char)hex[2 * i + 1]));
 	return 0;
+}
+
+void
+vs_hash_hex(const unsigned char in[VS_HASH_LEN], char out[VS_HASH_HEXLEN + 1])
+{
+	vs_hex(in, VS_HASH_LEN, out);
+}
+
+int
+vs_hash_unhex(const char *hex, unsigned char out[VS_HASH_LEN])
+{
+	return vs_unhex(hex, out, VS_HASH_LEN);
 }

@@ -61,12 +61,17 @@ struct stat;
 int vs_hash_file_st(int dirfd, const char *name, const struct stat *st,
     unsigned char out[VS_HASH_LEN], struct vs_err *err);
 
-/* Lowercase hex of a digest; out gets VS_HASH_HEXLEN digits and a NUL. */
+/* Hex: the value of one digit (either case) or -1; len bytes as 2*len
+ * lowercase digits and a NUL; exactly 2*len digits (either case, nothing
+ * after) into len bytes, 0 or -1 with EINVAL and out untouched. */
+int vs_hexval(int c);
+void vs_hex(const unsigned char *in, size_t len, char *out);
+int vs_unhex(const char *hex, unsigned char *out, size_t len);
+
+/* The same for a digest: VS_HASH_HEXLEN digits. */
 void vs_hash_hex(const unsigned char in[VS_HASH_LEN],
     char out[VS_HASH_HEXLEN + 1]);
 
-/* Parse exactly VS_HASH_HEXLEN hex digits (either case, nothing after).
- * Returns 0, or -1 with EINVAL. */
 int vs_hash_unhex(const char *hex, unsigned char out[VS_HASH_LEN]);
 
 #endif

@@ -203,18 +203,6 @@ vs_manifest_escape(struct vs_buf *out, const char *s)
 	}
 }
 
-static int
-hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 vs_manifest_unescape(struct vs_buf *out, const char *s)
 {
@@ -224,8 +212,8 @@ vs_manifest_unescape(struct vs_buf *out, const char *s)
 	vs_buf_reset(out);
 	while (*p) {
 		if (*p == '\\') {
-			if (p[1] != 'x' || (hi = hexdigit(p[2])) < 0 ||
-			    (lo = hexdigit(p[3])) < 0 || (hi == 0 && lo == 0)) {
+			if (p[1] != 'x' || (hi = vs_hexval(p[2])) < 0 ||
+			    (lo = vs_hexval(p[3])) < 0 || (hi == 0 && lo == 0)) {
 				errno = EINVAL;
 				return -1;
 			}

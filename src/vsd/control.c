@@ -33,6 +33,7 @@
 #include <sys/wait.h>
 
 #include "auth.h"
+#include "hash.h"
 #include "log.h"
 #include "peer.h"
 #include "proto.h"
@@ -671,7 +672,7 @@ do_auth(struct client *cl, struct vs_proto_cmd *c)
 			return;
 		}
 		cl->have_chal = 1;
-		vs_auth_hex(cl->chal, sizeof(cl->chal), hex);
+		vs_hex(cl->chal, sizeof(cl->chal), hex);
 		vs_proto_ok(&cl->out, "challenge %s", hex);
 		return;
 	}
@@ -1458,7 +1459,7 @@ reload_answer(const struct vs_buf *out)
 	{
 		char *hex = xstrndup(out->buf + 4, 2 * len);
 
-		if (vs_auth_unhex(hex, S.secret.key, len) == 0) {
+		if (vs_unhex(hex, S.secret.key, len) == 0) {
 			S.secret.len = len;
 			S.have_secret = 1;
 		}

@@ -35,6 +35,7 @@
 
 #include "auth.h"
 #include "buf.h"
+#include "hash.h"
 #include "log.h"
 #include "priv/cgroup.h"
 #include "proto.h"
@@ -242,7 +243,7 @@ op_secret(struct vs_buf *out)
 		vs_proto_err(out, VS_PROTO_E_UNAVAIL, "%s", err.msg);
 		return;
 	}
-	vs_auth_hex(s.key, s.len, hex);
+	vs_hex(s.key, s.len, hex);
 	vs_proto_ok(out, "%s", hex);
 	vs_auth_secret_clear(&s);
 	explicit_bzero(hex, sizeof(hex));

@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "auth.h"
+#include "hash.h"
 #include "xmem.h"
 
 #include "tmpdir.h"
@@ -126,7 +127,7 @@ test_mac_independent(void **state)
 	HMAC(EVP_sha256(), s.key, 20, msg, sizeof(msg), want, &wl);
 	assert_int_equal(wl, 32);
 	assert_memory_equal(mac, want, 32);
-	vs_auth_hex(mac, sizeof(mac), hex);
+	vs_hex(mac, sizeof(mac), hex);
 	assert_int_equal(vs_auth_verify(&s, chal, hex), 1);
 }
 
@@ -143,7 +144,7 @@ test_rfc4231_vector(void **state)
 	(void)state;
 	HMAC(EVP_sha256(), "Jefe", 4,
 	    (const unsigned char *)"what do ya want for nothing?", 28, out, &l);
-	vs_auth_hex(out, 32, hex);
+	vs_hex(out, 32, hex);
 	assert_string_equal(hex, want);
 }
 
@@ -164,7 +165,7 @@ test_verify_attacks(void **state)
 	vs_auth_challenge(chal2);
 	assert_memory_not_equal(chal, chal2, sizeof(chal));
 	vs_auth_mac(&s, chal, mac);
-	vs_auth_hex(mac, sizeof(mac), hex);
+	vs_hex(mac, sizeof(mac), hex);
 	assert_int_equal(vs_auth_verify(&s, chal, hex), 1);
 	/* upper case hex is the same answer */
 	for (i = 0; hex[i]; i++)

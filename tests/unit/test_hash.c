@@ -72,6 +72,18 @@ test_hex_roundtrip(void **state)
 	bad[VS_HASH_HEXLEN] = '0';
 	bad[VS_HASH_HEXLEN + 1] = '\0';
 	assert_int_equal(vs_hash_unhex(bad, back), -1);
+	/* any length, either case */
+	assert_int_equal(vs_unhex("0aFf", back, 2), 0);
+	assert_int_equal(back[0], 0x0a);
+	assert_int_equal(back[1], 0xff);
+	vs_hex(back, 2, hex);
+	assert_string_equal(hex, "0aff");
+	assert_int_equal(vs_unhex("0aF", back, 2), -1);	/* short */
+	assert_int_equal(vs_unhex("0aff0", back, 2), -1);	/* long */
+	assert_int_equal(vs_unhex(" 0af", back, 2), -1);
+	assert_int_equal(vs_hexval('G'), -1);
+	vs_hex(back, 0, hex);
+	assert_string_equal(hex, "");
 }
 
 static void
