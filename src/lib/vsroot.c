@@ -9,11 +9,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "accounts.h"
+#include "atfile.h"
 #include "clone.h"
 #include "journal.h"
 #include "log.h"
@@ -591,19 +590,14 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
     struct vs_root_usage *u, struct inoset *seen, int depth,
     struct vs_err *err)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV,
-	};
 	struct dirent *de;
 	DIR *d;
 	int fd, rc = 0;
 
 	if (depth > VS_RMTREE_MAXDEPTH)
 		return 0;	/* a VS's deep nesting: counted up to here */
-	fd = (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
-	if (fd < 0)
+	fd = vs_open_beneath(pfd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)	/* EXDEV: a mount point in the VS, not counted */
 		return errno == EXDEV ? 0 : vs_err_sys(err, "cannot open "
 		    "'%s'", name);
 	d = fdopendir(fd);
