@@ -9,10 +9,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "accounts.h"
-#include "atfile.h"
 #include "clone.h"
 #include "journal.h"
 #include "log.h"
@@ -585,6 +586,168 @@ inoset_add(struct inoset *s, ino_t ino)
 	return 1;
 }
 
+/* Count one directory entry (st from fstatat in its directory); 1 if it
+ * is a directory to walk into. */
+static int
+usage_ent(const struct stat *st, const struct vs_rec *rec,
+    struct vs_root_usage *u, struct inoset *seen)
+{
+	int mine = st->st_uid >= rec->uid_base &&
+	    st->st_uid < rec->uid_base + rec->uid_count;
+
+	if (mine && (S_ISDIR(st->st_mode) || st->st_nlink < 2 ||
+	    inoset_add(seen, st->st_ino)))
+		u->private_bytes += (uint64_t)st->st_blocks * 512;
+	if (S_ISDIR(st->st_mode)) {
+		u->dirs++;
+		return 1;
+	}
+	if (S_ISREG(st->st_mode)) {
+		if (mine)
+			u->own++;
+		else
+			u->shared++;
+	} else if (S_ISLNK(st->st_mode)) {
+		u->symlinks++;
+	} else {
+		u->other++;
+	}
+	return 0;
+}
+
+static int
+usage_open(int pfd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		    RESOLVE_NO_XDEV,
+	};
+
+	return (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
+}
+
+/* One directory below the depth limit: read whole, its entries counted,
+ * the names of its subdirectories kept to visit later. */
+struct deepdir {
+	char **sub;
+	size_t n, i, alloc;
+	dev_t dev;
+	ino_t ino;
+};
+
+static int
+deep_read(int fd, const struct vs_rec *rec, struct vs_root_usage *u,
+    struct inoset *seen, struct deepdir *f, struct vs_err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int dfd = dup(fd);
+
+	memset(f, 0, sizeof(*f));
+	if (dfd < 0 || fstat(dfd, &st) < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return vs_err_sys(err, "cannot read a deep directory");
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!usage_ent(&st, rec, u, seen))
+			continue;
+		xgrow(&f->sub, sizeof(*f->sub), f->n + 1, &f->alloc);
+		f->sub[f->n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static void
+deep_free(struct deepdir *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->sub[i]);
+	free(f->sub);
+}
+
+/* The part of a tree below VS_RMTREE_MAXDEPTH (fd: its top directory,
+ * already counted in its parent; consumed).  A VS may nest directories
+ * without end, so this walk holds one fd whatever the depth: down by
+ * name (beneath, no symlinks, no other mount), back up by "..", checked
+ * against the inode it came from.  Memory is the names still to visit,
+ * at most the tree's own size.  A VS that moves a directory meanwhile
+ * makes the count fail (EAGAIN), rather than come out wrong: it once
+ * stopped at the limit, and a VS hid any amount of data below 256
+ * levels from its quota (708). */
+static int
+usage_deep(int fd, const struct vs_rec *rec, struct vs_root_usage *u,
+    struct inoset *seen, struct vs_err *err)
+{
+	struct deepdir *st = NULL, *f;
+	size_t n = 0, alloc = 0;
+	struct stat pst;
+	int rc = 0, next;
+
+	xgrow(&st, sizeof(*st), 1, &alloc);
+	if (deep_read(fd, rec, u, seen, &st[0], err) < 0) {
+		close(fd);
+		free(st);
+		return -1;
+	}
+	n = 1;
+	while (rc == 0 && n > 0) {
+		f = &st[n - 1];
+		if (f->i < f->n) {
+			next = usage_open(fd, f->sub[f->i++]);
+			if (next < 0) {
+				if (errno == ENOENT || errno == ELOOP ||
+				    errno == ENOTDIR || errno == EXDEV)
+					continue;	/* gone, or a mount */
+				rc = vs_err_sys(err, "cannot open a deep "
+				    "directory");
+				break;
+			}
+			close(fd);
+			fd = next;
+			xgrow(&st, sizeof(*st), n + 1, &alloc);
+			if (deep_read(fd, rec, u, seen, &st[n], err) < 0)
+				rc = -1;
+			else
+				n++;
+			continue;
+		}
+		deep_free(f);
+		if (--n == 0)
+			break;
+		next = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next < 0) {
+			rc = vs_err_sys(err, "cannot go back up a deep "
+			    "directory");
+			break;
+		}
+		close(fd);
+		fd = next;
+		if (fstat(fd, &pst) < 0 || pst.st_dev != st[n - 1].dev ||
+		    pst.st_ino != st[n - 1].ino)
+			rc = vs_err_set(err, EAGAIN, "directories nested "
+			    "deeper than %d levels moved while counted: try "
+			    "again", VS_RMTREE_MAXDEPTH);
+	}
+	while (n > 0)
+		deep_free(&st[--n]);
+	free(st);
+	close(fd);
+	return rc;
+}
+
 static int
 usage_dir(int pfd, const char *name, const struct vs_rec *rec,
     struct vs_root_usage *u, struct inoset *seen, int depth,
@@ -594,12 +757,13 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
 	DIR *d;
 	int fd, rc = 0;
 
-	if (depth > VS_RMTREE_MAXDEPTH)
-		return 0;	/* a VS's deep nesting: counted up to here */
-	fd = vs_open_beneath(pfd, name, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)	/* EXDEV: a mount point in the VS, not counted */
+	fd = usage_open(pfd, name);
+	if (fd < 0)
 		return errno == EXDEV ? 0 : vs_err_sys(err, "cannot open "
 		    "'%s'", name);
+	/* one fd per level down to here; deeper, a walk with one fd */
+	if (depth >= VS_RMTREE_MAXDEPTH)
+		return usage_deep(fd, rec, u, seen, err);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -607,32 +771,14 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
 	}
 	while (rc == 0 && (de = readdir(d))) {
 		struct stat st;
-		int mine;
 
-		if (strcmp(de->d_name, ".") == 0)
-			continue;
-		if (strcmp(de->d_name, "..") == 0 ||
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		mine = st.st_uid >= rec->uid_base &&
-		    st.st_uid < rec->uid_base + rec->uid_count;
-		if (mine && (S_ISDIR(st.st_mode) || st.st_nlink < 2 ||
-		    inoset_add(seen, st.st_ino)))
-			u->private_bytes += (uint64_t)st.st_blocks * 512;
-		if (S_ISDIR(st.st_mode)) {
-			u->dirs++;
+		if (usage_ent(&st, rec, u, seen))
 			rc = usage_dir(dirfd(d), de->d_name, rec, u, seen,
 			    depth + 1, err);
-		} else if (S_ISREG(st.st_mode)) {
-			if (mine)
-				u->own++;
-			else
-				u->shared++;
-		} else if (S_ISLNK(st.st_mode)) {
-			u->symlinks++;
-		} else {
-			u->other++;
-		}
 	}
 	closedir(d);
 	return rc;
