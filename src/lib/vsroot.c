@@ -587,14 +587,26 @@ inoset_add(struct inoset *s, ino_t ino)
 }
 
 /* Count one directory entry (st from fstatat in its directory); 1 if it
- * is a directory to walk into. */
+ * is a directory to walk into.  kdir: the skeleton's directory at the
+ * same path, or -1.  A file or symlink outside the VS's range is free
+ * only while it is the skeleton's inode at its own path: the VS's root
+ * may rename shared files anywhere (all of /usr in one call), and
+ * vsdskel update re-links only the names at their skeleton paths, so
+ * moved ones stay old skeleton inodes that, once the old tree is gone,
+ * only the VS holds; every update left it a skeleton's worth of host
+ * disk its usage never showed (709). */
 static int
-usage_ent(const struct stat *st, const struct vs_rec *rec,
-    struct vs_root_usage *u, struct inoset *seen)
+usage_ent(const struct stat *st, int kdir, const char *name,
+    const struct vs_rec *rec, struct vs_root_usage *u, struct inoset *seen)
 {
 	int mine = st->st_uid >= rec->uid_base &&
 	    st->st_uid < rec->uid_base + rec->uid_count;
+	struct stat kst;
 
+	if (!mine && (S_ISREG(st->st_mode) || S_ISLNK(st->st_mode)) &&
+	    (kdir < 0 || fstatat(kdir, name, &kst, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    kst.st_ino != st->st_ino || kst.st_dev != st->st_dev))
+		mine = 1;	/* not the skeleton's here: the VS's cost */
 	if (mine && (S_ISDIR(st->st_mode) || st->st_nlink < 2 ||
 	    inoset_add(seen, st->st_ino)))
 		u->private_bytes += (uint64_t)st->st_blocks * 512;
@@ -658,8 +670,8 @@ deep_read(int fd, const struct vs_rec *rec, struct vs_root_usage *u,
 		    strcmp(de->d_name, "..") == 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (!usage_ent(&st, rec, u, seen))
-			continue;
+		if (!usage_ent(&st, -1, de->d_name, rec, u, seen))
+			continue;	/* no skeleton is that deep */
 		xgrow(&f->sub, sizeof(*f->sub), f->n + 1, &f->alloc);
 		f->sub[f->n++] = xstrdup(de->d_name);
 	}
@@ -749,10 +761,11 @@ usage_deep(int fd, const struct vs_rec *rec, struct vs_root_usage *u,
 }
 
 static int
-usage_dir(int pfd, const char *name, const struct vs_rec *rec,
+usage_dir(int pfd, int kpfd, const char *name, const struct vs_rec *rec,
     struct vs_root_usage *u, struct inoset *seen, int depth,
     struct vs_err *err)
 {
+	_cleanup_close_ int kfd = -1;
 	struct dirent *de;
 	DIR *d;
 	int fd, rc = 0;
@@ -764,6 +777,9 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
 	/* one fd per level down to here; deeper, a walk with one fd */
 	if (depth >= VS_RMTREE_MAXDEPTH)
 		return usage_deep(fd, rec, u, seen, err);
+	/* the skeleton's directory at the same path, if it has one */
+	if (kpfd >= 0)
+		kfd = usage_open(kpfd, name);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
@@ -776,8 +792,8 @@ usage_dir(int pfd, const char *name, const struct vs_rec *rec,
 		    strcmp(de->d_name, "..") == 0 ||
 		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (usage_ent(&st, rec, u, seen))
-			rc = usage_dir(dirfd(d), de->d_name, rec, u, seen,
+		if (usage_ent(&st, kfd, de->d_name, rec, u, seen))
+			rc = usage_dir(dirfd(d), kfd, de->d_name, rec, u, seen,
 			    depth + 1, err);
 	}
 	closedir(d);
@@ -788,7 +804,8 @@ int
 vs_root_usage(const struct vs_conf *conf, const struct vs_rec *rec,
     struct vs_root_usage *u, struct vs_err *err)
 {
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *skel = vs_conf_dir(conf, "skel");
+	_cleanup_close_ int fd = -1, kfd = -1;
 	struct vs_root_usage t;
 	struct inoset seen = { NULL, 0, 0 };
 	struct stat st;
@@ -797,12 +814,14 @@ vs_root_usage(const struct vs_conf *conf, const struct vs_rec *rec,
 	fd = vs_root_open(conf, rec->name, err);
 	if (fd < 0)
 		return -1;
+	/* none (not built yet): every file outside the range counts */
+	kfd = open(skel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	memset(&t, 0, sizeof(t));
 	if (fstat(fd, &st) == 0) {
 		t.dirs = 1;
 		t.private_bytes = (uint64_t)st.st_blocks * 512;
 	}
-	rc = usage_dir(fd, ".", rec, &t, &seen, 0, err);
+	rc = usage_dir(fd, kfd, ".", rec, &t, &seen, 0, err);
 	free(seen.slot);
 	if (rc < 0)
 		return -1;
