@@ -13,6 +13,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "fswalk.h"
 #include "hash.h"
 #include "log.h"
 #include "vsdskel.h"
@@ -51,6 +52,19 @@ clean_path(const char *in, struct vs_buf *out)
 		c = *end ? end + 1 : end;
 	}
 	return out->len ? 0 : 1;
+}
+
+/* Directories above an entry: the '/' in its clean path. */
+static size_t
+path_depth(const char *p)
+{
+	size_t n = 0;
+
+	while ((p = strchr(p, '/')) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
 }
 
 /* Open (creating with 0755 root:root as needed) the parent directory of
@@ -301,6 +315,17 @@ build_from_archive(const char *path, int dstfd,
 		}
 		if (c == 1 || vs_globs_match(&sc->exclude, p.buf))
 			continue;
+		/* as deep as a --from tree may be (fswalk.h: a directory
+		 * at most 255 levels down): a deeper one was built, then
+		 * every check failed and the update's removal of its
+		 * skel.new stopped each later run (711) */
+		if (path_depth(p.buf) + (ft == AE_IFDIR) >=
+		    VS_FSWALK_MAXDEPTH) {
+			rc = vs_err_set(err, ELOOP, "hostile archive: '%.64s...' "
+			    "is deeper than %d levels", p.buf,
+			    VS_FSWALK_MAXDEPTH);
+			break;
+		}
 		{
 			/* content of an `empty` directory is left out */
 			struct vs_buf up = VS_BUF_INIT;

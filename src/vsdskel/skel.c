@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fswalk.h"
+#include "rmtree.h"
 #include "log.h"
 #include "state.h"
 #include "vsdskel.h"
@@ -88,50 +89,13 @@ skel_state_close(struct skel_state *s)
 
 /* ---- removing trees -------------------------------------------------- */
 
-static int
-rm_cb(void *ctx, const struct vs_fswalk_ent *e, struct vs_err *err)
-{
-	(void)ctx;
-	if (e->mount)
-		return vs_err_set(err, EBUSY, "'%s' is a mount point, not "
-		    "removing it", e->path);
-	if (S_ISDIR(e->st->st_mode)) {
-		if (e->post && unlinkat(e->dirfd, e->name, AT_REMOVEDIR) < 0 &&
-		    errno != ENOENT)
-			return vs_err_sys(err, "cannot remove '%s'", e->path);
-		return 0;
-	}
-	if (unlinkat(e->dirfd, e->name, 0) < 0 && errno != ENOENT)
-		return vs_err_sys(err, "cannot remove '%s'", e->path);
-	return 0;
-}
-
+/* vs_rmtree: any depth (a skeleton that an older vsdskel built from a
+ * deep archive could not be removed, and its skel.new stopped every
+ * later run: 711); a mount point stops it */
 int
 rmtree_at(int dirfd, const char *name, struct vs_err *err)
 {
-	struct stat st;
-	int fd;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : vs_err_sys(err, "cannot stat "
-		    "'%s'", name);
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
-			return vs_err_sys(err, "cannot remove '%s'", name);
-		return 0;
-	}
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
-	if (fd < 0)
-		return vs_err_sys(err, "cannot open '%s'", name);
-	if (vs_fswalk(fd, rm_cb, NULL, VS_FSWALK_POST, err) < 0) {
-		close(fd);
-		return vs_err_prefix(err, "cannot remove '%s'", name);
-	}
-	close(fd);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return vs_err_sys(err, "cannot remove '%s'", name);
-	return 0;
+	return vs_rmtree(dirfd, name, NULL, err);
 }
 
 /* ---- building --------------------------------------------------------- */
