@@ -520,6 +520,17 @@ relink_vs(struct relink *r, int rootfd, struct vs_err *err)
 		char *l, *nl;
 
 		rc = vs_rights_apply(r->conf, r->rec, r->oldm, &probs, err);
+		if (rc < 0) {
+			/* reported like drift, not a failed VS: one whose
+			 * admin removed /etc/group or made /etc a symlink
+			 * kept the update pending for good, the old tree
+			 * and every later skeleton with it (712); vsd
+			 * enforces the rights again at start and setrights */
+			vs_buf_addf(&probs, "rights not enforced: %s\n",
+			    err->msg);
+			vs_err_clear(err);
+			rc = 1;
+		}
 		for (l = probs.buf; rc > 0 && *l; l = nl + 1) {
 			nl = strchrnul(l, '\n');
 			*nl = '\0';
