@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -109,21 +110,28 @@ keep(struct relink *r, const char *path, const char *why)
 	}
 }
 
-/* A temporary name in vsdir that is free now: RELINK_TMP, or RELINK_TMP.N
- * when the VS put a directory there (a leftover file is ours, or the VS's
- * to lose).  The walk removes leftovers of killed runs. */
+/* A temporary name in vsdir that is free now: RELINK_TMP, or RELINK_TMP.X
+ * (X random) when the VS put a directory there (a leftover file is ours,
+ * or the VS's to lose).  The walk removes leftovers of killed runs.  X was
+ * 1..99: a VS that made directories under all of them failed every
+ * update, which then stayed pending for every VS (713); 64 random bits
+ * it cannot squat in advance. */
 static int
 pick_tmp(int vsdir, char *buf, size_t len, const char *path,
     struct vs_err *err)
 {
 	struct stat st;
+	uint64_t x;
 	int k;
 
 	for (k = 0; k < 100; k++) {
 		if (k == 0)
 			snprintf(buf, len, "%s", RELINK_TMP);
+		else if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+			return vs_err_sys(err, "getrandom");
 		else
-			snprintf(buf, len, "%s.%d", RELINK_TMP, k);
+			snprintf(buf, len, "%s.%016llx", RELINK_TMP,
+			    (unsigned long long)x);
 		if (fstatat(vsdir, buf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				return 0;
