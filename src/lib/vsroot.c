@@ -9,11 +9,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 
 #include "accounts.h"
+#include "atfile.h"
 #include "clone.h"
 #include "journal.h"
 #include "log.h"
@@ -627,18 +626,6 @@ usage_ent(const struct stat *st, int kdir, const char *name,
 	return 0;
 }
 
-static int
-usage_open(int pfd, const char *name)
-{
-	struct open_how how = {
-		.flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_XDEV,
-	};
-
-	return (int)syscall(SYS_openat2, pfd, name, &how, sizeof(how));
-}
-
 /* One directory below the depth limit: read whole, its entries counted,
  * the names of its subdirectories kept to visit later. */
 struct deepdir {
@@ -717,7 +704,8 @@ usage_deep(int fd, const struct vs_rec *rec, struct vs_root_usage *u,
 	while (rc == 0 && n > 0) {
 		f = &st[n - 1];
 		if (f->i < f->n) {
-			next = usage_open(fd, f->sub[f->i++]);
+			next = vs_open_beneath(fd, f->sub[f->i++],
+			    O_RDONLY | O_DIRECTORY);
 			if (next < 0) {
 				if (errno == ENOENT || errno == ELOOP ||
 				    errno == ENOTDIR || errno == EXDEV)
@@ -770,7 +758,7 @@ usage_dir(int pfd, int kpfd, const char *name, const struct vs_rec *rec,
 	DIR *d;
 	int fd, rc = 0;
 
-	fd = usage_open(pfd, name);
+	fd = vs_open_beneath(pfd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
 		return errno == EXDEV ? 0 : vs_err_sys(err, "cannot open "
 		    "'%s'", name);
@@ -779,7 +767,7 @@ usage_dir(int pfd, int kpfd, const char *name, const struct vs_rec *rec,
 		return usage_deep(fd, rec, u, seen, err);
 	/* the skeleton's directory at the same path, if it has one */
 	if (kpfd >= 0)
-		kfd = usage_open(kpfd, name);
+		kfd = vs_open_beneath(kpfd, name, O_RDONLY | O_DIRECTORY);
 	d = fdopendir(fd);
 	if (!d) {
 		close(fd);
