@@ -668,6 +668,9 @@ vs_clone_plan_new(int skelfd, const char *manifest_path,
 			return 0;
 		}
 	}
+	/* the skeleton's root is host root's alone (0500, state.c); a VS's
+	 * "/" is every user's, as on any system */
+	st.st_mode = S_IFDIR | 0555;
 	add_dir(p, 0, "", ".", &st);
 	if (manifest_path && load_manifest(p, manifest_path, err) < 0)
 		goto fail;

@@ -14,9 +14,23 @@
 #include "xmem.h"
 #include "banned.h"
 
-static const char *const state_dirs[] = {
-	"", "skel", "vs", "state", "state/vs", "state/lock", "state/journal",
-	"snapshots", "run",
+/*
+ * Host root's alone, whatever host users may do: the VS trees (their
+ * set-id copies belong to each VS's root, their /tmp is world-writable:
+ * a host user reaching them would run programs as a VS's root or plant
+ * files for its daemons), the skeleton (its set-id programs are host
+ * root's, from whatever tree or archive it was built), the snapshots
+ * (each VS's /etc/shadow) and the records.  VS processes never use these
+ * paths: they see their tree as "/".  Only run/ is open, for
+ * run/bevs.sock (714 attacks this as a host user).
+ */
+static const struct {
+	const char *name;
+	mode_t mode;
+} state_dirs[] = {
+	{ "", 0755 }, { "skel", 0700 }, { "vs", 0700 }, { "state", 0700 },
+	{ "state/vs", 0700 }, { "state/lock", 0700 },
+	{ "state/journal", 0700 }, { "snapshots", 0700 }, { "run", 0755 },
 };
 
 int
@@ -26,12 +40,24 @@ vs_state_init(const struct vs_conf *conf, struct vs_err *err)
 
 	for (i = 0; i < ARRAY_SIZE(state_dirs); i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", conf->state_root,
-		    state_dirs[i]);
-		mode_t m = strncmp(state_dirs[i], "state", 5) == 0 ? 0700 :
-		    0755;
+		    state_dirs[i].name);
+		_cleanup_close_ int fd = -1;
+		mode_t m = state_dirs[i].mode;
+		struct stat st;
 
-		if (mkdir(p, m) < 0 && errno != EEXIST)
+		if (mkdir(p, m) == 0)
+			continue;
+		if (errno != EEXIST)
 			return vs_err_sys(err, "cannot create '%s'", p);
+		if (m != 0700)
+			continue;
+		/* made by an older version with group and other bits (the
+		 * skeleton's root was 0555): take them away */
+		fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || fstat(fd, &st) < 0)
+			return vs_err_sys(err, "cannot open '%s'", p);
+		if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 0700) < 0)
+			return vs_err_sys(err, "cannot chmod '%s'", p);
 	}
 	return 0;
 }

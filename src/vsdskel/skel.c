@@ -168,7 +168,9 @@ skel_build_tree(struct skel_state *s, const struct skel_opts *o,
 			goto out;
 		rc = -1;
 	}
-	if (fchown(dst, 0, 0) < 0 || fchmod(dst, 0555) < 0) {
+	/* host root's alone: no host user may reach its set-id programs
+	 * (state.c); no write bit, as everywhere in it */
+	if (fchown(dst, 0, 0) < 0 || fchmod(dst, 0500) < 0) {
 		vs_err_sys(err, "cannot seal '%s/%s'", s->conf.state_root,
 		    name);
 		vs_manifest_release(m);

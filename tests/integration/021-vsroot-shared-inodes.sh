@@ -14,7 +14,6 @@ fixture_skel "$S"
 run_ok "create" vsdadm create web1 10.77.2.2 web1.example.com
 V=$ROOT/vs/web1
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 skel_sum=$(find "$S" -type f -exec sha256sum {} + | sort | sha256sum)
 skel_meta=$(find "$S" -printf '%i %m %u %g %s %p\n' | sort | sha256sum)
 F=$V/usr/share/doc/demo/README

@@ -43,7 +43,6 @@ is "$(canary)" "$before" "canaries untouched"
 
 # the VS's root plants traps in its tree (it owns the directories)
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 run_ok "plant symlinks to the canaries" as_vs sh -c "
 	ln -s '$T/canary/file' '$V/root/f' &&
 	ln -s '$T/canary/dir' '$V/root/d' &&

@@ -40,6 +40,9 @@ is "$(caps "$S/etc/capcat")" "v2 0x2000" "skeleton file keeps its (v2) capabilit
 run_ok "create web1" vsdadm create web1 10.202.6.2 web1.example.com
 V=$ROOT/vs/web1
 base=$(stat -c %u "$V")
+# this test's stand-ins for VS processes use host paths into the tree,
+# which host users cannot traverse (state_root/vs is 0700; 714): let them
+chmod 711 "$ROOT/vs"
 ino() { stat -c %i "$1"; }
 is "$(ino "$V/usr/bin/capcat")" "$(ino "$S/usr/bin/capcat")" "a shared program with capabilities stays linked"
 ok "$([ "$(ino "$V/etc/capcat")" != "$(ino "$S/etc/capcat")" ]; echo $?)" "one in the copy set is the VS's own copy"
@@ -92,6 +95,7 @@ cp /usr/bin/cat "$FX2/etc/capcat.new" && printf 'x' >>"$FX2/etc/capcat.new"
 mv "$FX2/etc/capcat.new" "$FX2/etc/capcat"
 setcap cap_net_admin+ep "$FX2/etc/capcat" || bail "setcap"
 run_ok "vsdskel update" vsdskel -q update --from "$FX2"
+chmod 711 "$ROOT/vs"	# (vsdskel's start made it 0700 again)
 is "$(caps "$V/etc/capcat")" "v3 $base 0x1000" "refreshed copy has the new capability, v3"
 is "$(capeff "$V/etc/capcat")" 0000000000001000 "and the kernel grants it in the VS"
 run_ok "delete" vsdadm delete web1

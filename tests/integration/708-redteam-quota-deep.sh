@@ -19,7 +19,6 @@ fixture_skel "$S"
 run_ok "create web1 with a 5 MB quota" vsdadm create -q 5 web1 10.77.8.2 web1.example.com
 V=$ROOT/vs/web1
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 
 private() { vsdadm --json info web1 | sed -n 's/.*"private_bytes":\([0-9]*\).*/\1/p'; }
 before=$(private)

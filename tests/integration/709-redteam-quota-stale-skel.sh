@@ -24,7 +24,6 @@ make_skel --from "$FX"
 run_ok "create web1 with a 4 MB quota" vsdadm create -q 4 web1 10.77.9.2 web1.example.com
 V=$ROOT/vs/web1
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 private() { vsdadm --json info web1 | sed -n 's/.*"private_bytes":\([0-9]*\).*/\1/p'; }
 before=$(private)
 diag "private bytes of a fresh VS: $before"

@@ -28,7 +28,6 @@ run_ok "create web1" vsdadm create web1 10.77.12.2 web1.example.com
 run_ok "create web2" vsdadm create web2 10.77.12.3 web2.example.com
 V=$ROOT/vs/web1
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 run_ok "web1's root removes its /etc/group" as_vs rm "$V/etc/group"
 
 echo v2 >>"$SRC/etc/motd"

@@ -22,7 +22,6 @@ run_ok "create web1" vsdadm create web1 10.77.13.2 web1.example.com
 run_ok "create web2" vsdadm create web2 10.77.13.3 web2.example.com
 V=$ROOT/vs/web1
 base=$(vs_uid web1)
-as_vs() { setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"; }
 run_ok "web1's root squats the temporary names in /usr/bin" as_vs sh -c '
 	mkdir "$1/.#vsdskel-update" || exit 1
 	i=1; while [ $i -lt 1000 ]; do mkdir "$1/.#vsdskel-update.$i" || exit 1; i=$((i + 1)); done

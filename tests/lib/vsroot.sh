@@ -69,6 +69,16 @@ G
 	chown -h 1:1 "$s/var/lib/daemon-link"
 	chmod -R a-w "$s"
 	chmod 4555 "$s/usr/bin/passwd"	# set-uid (after chown, which clears it)
+	chmod 500 "$s"			# host root's alone, as vsdskel makes it
+}
+
+# as_vs CMD...: CMD as the VS's root (host uid/gid $base), standing in
+# for a VS process that reaches its tree by host path.  state_root/vs is
+# host root's alone (0700; 714), so it is opened for traversal first,
+# every time: any vsdskel, vsdadm or vsd start closes it again.
+as_vs() {
+	chmod 711 "$ROOT/vs"
+	setpriv --reuid="$base" --regid="$base" --clear-groups -- "$@"
 }
 
 # vs_uid NAME: the uid_base of a VS (from vsdadm --json info)
