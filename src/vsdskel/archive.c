@@ -67,6 +67,24 @@ path_depth(const char *p)
 	return n;
 }
 
+/* Does skel.conf leave path out: excluded, or inside an `empty`
+ * directory? */
+static int
+left_out(const struct vs_skelconf *sc, const char *path)
+{
+	struct vs_buf up = VS_BUF_INIT;
+	char *s;
+	int skip = vs_globs_match(&sc->exclude, path);
+
+	vs_buf_adds(&up, path);
+	while (!skip && (s = strrchr(up.buf, '/')) != NULL) {
+		vs_buf_setlen(&up, (size_t)(s - up.buf));
+		skip = vs_globs_match(&sc->empty, up.buf);
+	}
+	vs_buf_release(&up);
+	return skip;
+}
+
 /* Open (creating with 0755 root:root as needed) the parent directory of
  * path in dst, one component at a time with O_NOFOLLOW: a symlink the
  * archive planted earlier is never followed.  Created ones go into m. */
@@ -313,7 +331,7 @@ build_from_archive(const char *path, int dstfd,
 			    "'%s'", archive_entry_pathname(ae));
 			break;
 		}
-		if (c == 1 || vs_globs_match(&sc->exclude, p.buf))
+		if (c == 1 || left_out(sc, p.buf))
 			continue;
 		/* as deep as a --from tree may be (fswalk.h: a directory
 		 * at most 255 levels down): a deeper one was built, then
@@ -325,21 +343,6 @@ build_from_archive(const char *path, int dstfd,
 			    "is deeper than %d levels", p.buf,
 			    VS_FSWALK_MAXDEPTH);
 			break;
-		}
-		{
-			/* content of an `empty` directory is left out */
-			struct vs_buf up = VS_BUF_INIT;
-			char *s;
-			int skip = 0;
-
-			vs_buf_adds(&up, p.buf);
-			while ((s = strrchr(up.buf, '/')) != NULL && !skip) {
-				vs_buf_setlen(&up, (size_t)(s - up.buf));
-				skip = vs_globs_match(&sc->empty, up.buf);
-			}
-			vs_buf_release(&up);
-			if (skip)
-				continue;
 		}
 		hl = archive_entry_hardlink(ae);
 		if (!hl && ft != AE_IFREG && ft != AE_IFDIR && ft != AE_IFLNK) {
@@ -368,6 +371,14 @@ build_from_archive(const char *path, int dstfd,
 				goto next;
 			}
 			t = pathidx_find(&idx, &tmp, lp.buf);
+			if (t == NULL && left_out(sc, lp.buf)) {
+				/* tar stores the data with the first name */
+				rc = vs_err_set(err, EINVAL, "'%s' is a hard "
+				    "link to '%s', which skel.conf leaves out: "
+				    "its data is not taken (take both names or "
+				    "neither)", p.buf, hl);
+				goto next;
+			}
 			if (t == NULL || t->type != 'f') {
 				rc = vs_err_set(err, EPERM, "hostile archive: "
 				    "'%s' links to '%s', not a file extracted "

@@ -84,6 +84,15 @@ is "$(cat "$ROOT/state/skel/id")" "$id0" "current skeleton unchanged"
 ok "$([ ! -e "$ROOT/skel.new" ]; echo $?)" "no half-built tree left"
 run_ok "current skeleton still passes check" vsdskel check
 
+# a hard link whose first name skel.conf excludes (tar keeps the data
+# with the first name): not hostile, but the data is not there
+mkarchive doclink 'd("usr/share"); d("usr/share/doc"); f("usr/share/doc/README", b"doc"); d("usr/bin"); h("usr/bin/readme", "usr/share/doc/README")'
+out=$(vsdskel build --from-archive "$T/doclink.tar" 2>&1); rc=$?
+is "$rc" 1 "a link to an excluded file: exit 1"
+case $out in *"'usr/bin/readme' is a hard link to 'usr/share/doc/README', which skel.conf leaves out"*)
+	pass "says which link and why";; *) not_ok "says which link and why"; diag "$out";; esac
+is "$(cat "$ROOT/state/skel/id")" "$id0" "current skeleton unchanged"
+
 # devices are left out, the rest is taken
 mkarchive devs 'dev("usr/null"); f("usr/after")'
 out=$(vsdskel build --from-archive "$T/devs.tar" 2>&1); rc=$?
