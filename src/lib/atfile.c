@@ -14,12 +14,14 @@
 #include "xmem.h"
 #include "banned.h"
 
-int
-vs_open_beneath(int dirfd, const char *path, int flags)
+/* openat2 of path ("" is dirfd) with no symlink, magic link or mount
+ * crossing anywhere, and resolve (BENEATH or IN_ROOT) for the rest */
+static int
+open_strict(int dirfd, const char *path, int flags, unsigned long long resolve)
 {
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+		.resolve = resolve | RESOLVE_NO_SYMLINKS |
 		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
 	};
 
@@ -28,18 +30,17 @@ vs_open_beneath(int dirfd, const char *path, int flags)
 }
 
 int
+vs_open_beneath(int dirfd, const char *path, int flags)
+{
+	return open_strict(dirfd, path, flags, RESOLVE_BENEATH);
+}
+
+int
 vs_open_in_root(int rootfd, const char *path, int flags)
 {
-	struct open_how how = {
-		.flags = (unsigned long long)(flags | O_NOFOLLOW | O_CLOEXEC),
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
-		    RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
-	};
-
 	while (*path == '/')
 		path++;
-	return (int)syscall(SYS_openat2, rootfd, *path ? path : ".", &how,
-	    sizeof(how));
+	return open_strict(rootfd, path, flags, RESOLVE_IN_ROOT);
 }
 
 int
